@@ -1,0 +1,3 @@
+module github.com/actas-dev/actas
+
+go 1.26.8

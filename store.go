@@ -1,0 +1,120 @@
+package actas
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the persistence interface every backend (sqlite, postgres)
+// implements and the conformance suite in package storetest checks.
+//
+// Contract for every method:
+//   - ctx comes first and bounds the call.
+//   - A missing record is an error wrapping ErrNotFound; a unique-key clash
+//     wraps ErrConflict; an unreachable database wraps ErrUnavailable.
+//   - Every method that writes commits before it returns nil: a caller may
+//     acknowledge the change to a client as soon as the call returns.
+//   - Methods documented as atomic apply all of their writes or none.
+//   - Returned values are copies; mutating them changes nothing stored.
+//   - Times are stored with at least millisecond precision, in UTC.
+type Store interface {
+	// CreateTenant stores a tenant together with its first API key and
+	// its first signing keys, atomically.
+	CreateTenant(ctx context.Context, t *Tenant, key *APIKey, keys []*SigningKey) error
+	Tenant(ctx context.Context, id string) (*Tenant, error)
+	TenantByName(ctx context.Context, name string) (*Tenant, error)
+	TenantByPoolID(ctx context.Context, poolID string) (*Tenant, error)
+	Tenants(ctx context.Context) ([]*Tenant, error)
+	// UpdateTenant reads, modifies and writes a tenant atomically. If fn
+	// returns an error nothing is written and that error is returned.
+	UpdateTenant(ctx context.Context, id string, fn func(*Tenant) error) (*Tenant, error)
+
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	APIKey(ctx context.Context, id string) (*APIKey, error)
+	APIKeys(ctx context.Context, tenantID string) ([]*APIKey, error)
+	// RevokeAPIKey marks a key revoked at the given time. Revoking a
+	// revoked key changes nothing and is not an error.
+	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
+	// TouchAPIKey records that the key was used at the given time.
+	TouchAPIKey(ctx context.Context, id string, at time.Time) error
+
+	// CreateUser fails with ErrConflict if the tenant already has a user
+	// with the same username compared case-insensitively.
+	CreateUser(ctx context.Context, u *User) error
+	User(ctx context.Context, tenantID, id string) (*User, error)
+	// UserByUsername looks a user up case-insensitively.
+	UserByUsername(ctx context.Context, tenantID, username string) (*User, error)
+	Users(ctx context.Context, tenantID string) ([]*User, error)
+	// UpdateUser reads, modifies and writes a user atomically; see
+	// UpdateTenant. The username cannot be changed.
+	UpdateUser(ctx context.Context, tenantID, id string, fn func(*User) error) (*User, error)
+	// DeleteUser removes a user. Its sessions must have been revoked first
+	// by the caller; the store deletes them with the user.
+	DeleteUser(ctx context.Context, tenantID, id string) error
+
+	// CreateSession stores a session, its first refresh token (nil for a
+	// session that cannot be refreshed) and an audit event describing it
+	// (nil for none), atomically: there is never a session without its
+	// audit record.
+	CreateSession(ctx context.Context, s *Session, rt *RefreshToken, ev *AuditEvent) error
+	Session(ctx context.Context, id string) (*Session, error)
+	// SessionByRefreshToken finds the refresh token with this hash, in any
+	// generation, and its session.
+	SessionByRefreshToken(ctx context.Context, hash []byte) (*Session, *RefreshToken, error)
+	Sessions(ctx context.Context, f SessionFilter) ([]*Session, error)
+	// UpdateSession reads, modifies and writes a session atomically, and
+	// stores the refresh token fn returns, if any, in the same
+	// transaction. Concurrent updaters of one session are serialised: each
+	// fn sees the session as the previous one left it. If fn returns an
+	// error nothing is written and that error is returned.
+	UpdateSession(ctx context.Context, id string, fn func(*Session) (*RefreshToken, error)) (*Session, error)
+	// RevokeSessions revokes, atomically, every unrevoked session matching
+	// q and every unrevoked session descending from one of them (through
+	// ParentID), and appends a Revocation for each. It returns the
+	// sessions it revoked (none if all were already revoked).
+	RevokeSessions(ctx context.Context, q RevokeQuery, at time.Time, reason string) ([]*Session, error)
+	// RevokeToken appends a Revocation for a single token id (jti).
+	RevokeToken(ctx context.Context, r *Revocation) error
+	// Revocations returns, in Seq order, up to limit revocations with Seq
+	// greater than after that have not expired at now.
+	Revocations(ctx context.Context, after int64, now time.Time, limit int) ([]*Revocation, error)
+
+	CreateSigningKey(ctx context.Context, k *SigningKey) error
+	// SigningKeys returns a tenant's keys in every state, oldest first.
+	SigningKeys(ctx context.Context, tenantID string) ([]*SigningKey, error)
+	// UpdateSigningKeys reads, modifies and writes all of a tenant's keys
+	// atomically (rotation changes several at once). Keys fn appends are
+	// created.
+	UpdateSigningKeys(ctx context.Context, tenantID string, fn func([]*SigningKey) ([]*SigningKey, error)) ([]*SigningKey, error)
+
+	AppendAudit(ctx context.Context, ev *AuditEvent) error
+	// AuditEvents returns matching events in ID order.
+	AuditEvents(ctx context.Context, f AuditFilter) ([]*AuditEvent, error)
+
+	// PurgeExpired deletes sessions (with their refresh tokens) and
+	// revocations whose ExpiresAt is before now. Audit events are kept.
+	// It returns how many sessions and revocations it deleted.
+	PurgeExpired(ctx context.Context, now time.Time) (sessions, revocations int, err error)
+
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// SessionFilter selects sessions. Empty fields match everything;
+// TenantID is required.
+type SessionFilter struct {
+	TenantID string
+	UserID   string
+	ActiveAt time.Time // if set, only sessions unrevoked and unexpired at this time
+	Limit    int       // 0: no limit
+}
+
+// RevokeQuery selects the sessions to revoke. TenantID is required and at
+// least one other field must be set; set fields must all match.
+type RevokeQuery struct {
+	TenantID       string
+	SessionID      string
+	UserID         string // sessions of this user
+	ImpersonatorID string // impersonation sessions started by this user
+}

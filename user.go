@@ -1,0 +1,93 @@
+package actas
+
+import (
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// User statuses.
+const (
+	UserActive   = "active"
+	UserDisabled = "disabled"
+)
+
+// Groups that carry meaning.
+const (
+	GroupAdmin        = "admin"
+	GroupImpersonator = "impersonator"
+)
+
+// PrivilegedGroups are the groups whose holders have administrative
+// privileges; an impersonation target may hold none the caller lacks.
+var PrivilegedGroups = []string{GroupAdmin, GroupImpersonator}
+
+// User belongs to one tenant. Its ID is the token subject (sub).
+type User struct {
+	ID                 string // UUID, the sub claim
+	TenantID           string
+	Username           string // canonical form as created; unique per tenant case-insensitively
+	Email              string
+	EmailVerified      bool
+	PasswordHash       string // argon2id PHC string
+	Status             string // UserActive or UserDisabled
+	MustChangePassword bool
+	Groups             []string // sorted, unique
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+// Active reports whether the user may sign in.
+func (u *User) Active() bool { return u.Status == UserActive }
+
+// InGroup reports whether the user is in group g.
+func (u *User) InGroup(g string) bool { return slices.Contains(u.Groups, g) }
+
+// NormalizeUsername returns the form usernames are compared in: Unicode
+// simple case folding via strings.ToLower, as usernames compare
+// case-insensitively.
+func NormalizeUsername(u string) string { return strings.ToLower(u) }
+
+// Bounds on user input.
+const (
+	MaxUsernameLen = 128
+	MaxPasswordLen = 1024
+	MaxEmailLen    = 254
+	MaxGroupLen    = 64
+	MaxGroups      = 64
+)
+
+// ValidUsername reports whether u is an acceptable username: 1–128 bytes
+// of valid UTF-8 with no control characters or surrounding spaces.
+func ValidUsername(u string) bool {
+	if u == "" || len(u) > MaxUsernameLen || !utf8.ValidString(u) || strings.TrimSpace(u) != u {
+		return false
+	}
+	for _, r := range u {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidGroup reports whether g is an acceptable group name.
+func ValidGroup(g string) bool {
+	if g == "" || len(g) > MaxGroupLen {
+		return false
+	}
+	for _, r := range g {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' || r == ':') {
+			return false
+		}
+	}
+	return true
+}
+
+// NormalizeGroups returns groups sorted and without duplicates.
+func NormalizeGroups(groups []string) []string {
+	out := slices.Clone(groups)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
