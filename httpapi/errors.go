@@ -1,0 +1,64 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/actas-dev/actas"
+)
+
+// statusOf maps error codes to HTTP statuses: the one table of the edge.
+var statusOf = map[string]int{
+	actas.EINVALID:      http.StatusBadRequest,
+	actas.EUNAUTHORIZED: http.StatusUnauthorized,
+	actas.EFORBIDDEN:    http.StatusForbidden,
+	actas.ENOTFOUND:     http.StatusNotFound,
+	actas.ECONFLICT:     http.StatusConflict,
+	actas.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	actas.EPRECONDITION: http.StatusUnprocessableEntity,
+	actas.ETHROTTLED:    http.StatusTooManyRequests,
+	actas.EINTERNAL:     http.StatusInternalServerError,
+	actas.EUNAVAILABLE:  http.StatusServiceUnavailable,
+}
+
+// errorBody is the envelope of every /auth/* error (SPEC §2).
+type errorBody struct {
+	Status  string `json:"status"`
+	Message string `json:"message"`
+}
+
+// writeError answers err in the envelope. Internal errors are logged with
+// their cause (by the access log, from the request state) and answered
+// with a fixed message.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := actas.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
+		retry := 1
+		if e, ok := err.(*actas.Error); ok && e.RetryAfter > 0 {
+			retry = e.RetryAfter
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(retry))
+	}
+	if status >= 500 {
+		setCause(r, err)
+	}
+	writeJSON(w, status, errorBody{Status: "error", Message: actas.ErrorMessage(err)})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"status":"error","message":"Internal error"}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}

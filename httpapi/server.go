@@ -1,0 +1,171 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/issuer"
+)
+
+// MaxBodyBytes bounds every request body (SPEC §2: 64 KiB, else 413).
+const MaxBodyBytes = 64 << 10
+
+// Server serves the actas HTTP API for one Issuer.
+type Server struct {
+	Issuer *issuer.Issuer
+	Logger *slog.Logger
+	// TrustProxyHeaders, if set, takes the client address from
+	// X-Forwarded-For when the direct peer is trusted.
+	TrustedProxy func(ip string) bool
+}
+
+// Handler returns the complete handler: routes wrapped in the shared
+// middleware.
+func (s *Server) Handler() http.Handler {
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /auth/token", s.postToken)
+	mux.HandleFunc("DELETE /auth/token", s.deleteToken)
+	mux.HandleFunc("/auth/token", s.methodNotAllowed("POST, DELETE"))
+	mux.HandleFunc("GET /{pool}/.well-known/openid-configuration", s.discovery)
+	mux.HandleFunc("GET /{pool}/.well-known/jwks.json", s.jwks)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, actas.Errorf(actas.ENOTFOUND, "Not Found"))
+	})
+	return s.middleware(mux)
+}
+
+func (s *Server) methodNotAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		writeJSON(w, http.StatusMethodNotAllowed, errorBody{Status: "error", Message: "Method Not Allowed"})
+	}
+}
+
+type reqState struct {
+	id     string
+	tenant string
+	cause  error
+}
+
+type stateKey struct{}
+
+func state(r *http.Request) *reqState {
+	st, _ := r.Context().Value(stateKey{}).(*reqState)
+	if st == nil {
+		return &reqState{}
+	}
+	return st
+}
+
+func setCause(r *http.Request, err error) { state(r).cause = err }
+func setTenant(r *http.Request, t string) { state(r).tenant = t }
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+// middleware applies, in one place, what every route shares: a request id,
+// security headers, the body limit, panic recovery and one access log line
+// per request. It never logs headers or bodies: they carry secrets.
+func (s *Server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		st := &reqState{id: requestID(r.Header.Get("X-Request-Id"))}
+		r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
+		h := w.Header()
+		h.Set("X-Request-Id", st.id)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.Logger.Error("panic serving request", "request_id", st.id, "panic", p, "stack", string(debug.Stack()))
+				if sw.status == 0 {
+					s.writeError(sw, r, actas.Errorf(actas.EINTERNAL, "Internal error"))
+				}
+			}
+			s.logRequest(r, st, sw, time.Since(start))
+		}()
+		if r.ContentLength > MaxBodyBytes {
+			s.writeError(sw, r, errTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(sw, r.Body, MaxBodyBytes)
+		next.ServeHTTP(sw, r)
+	})
+}
+
+func (s *Server) logRequest(r *http.Request, st *reqState, sw *statusWriter, d time.Duration) {
+	status := sw.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	route := r.Pattern
+	if route == "" {
+		route = "unmatched"
+	}
+	attrs := []any{
+		"request_id", st.id, "method", r.Method, "route", route, "status", status,
+		"duration_ms", float64(d.Microseconds()) / 1000, "bytes", sw.bytes,
+	}
+	if st.tenant != "" {
+		attrs = append(attrs, "tenant", st.tenant)
+	}
+	if st.cause != nil && status >= 500 {
+		s.Logger.Error("request failed", append(attrs, "err", st.cause.Error())...)
+		return
+	}
+	s.Logger.Info("request", attrs...)
+}
+
+// requestID returns the client's request id if it is sane (1–128
+// characters of [A-Za-z0-9._:-]), else a fresh one.
+func requestID(in string) string {
+	if in != "" && len(in) <= 128 {
+		ok := true
+		for i := 0; i < len(in); i++ {
+			c := in[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return in
+		}
+	}
+	return actas.NewID()
+}

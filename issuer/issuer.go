@@ -1,0 +1,412 @@
+package issuer
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/password"
+	"github.com/actas-dev/actas/token"
+)
+
+// Config holds what an Issuer needs. Store, Sealer and Hasher are
+// required.
+type Config struct {
+	Store     actas.Store
+	Sealer    *token.Sealer
+	Hasher    *password.Hasher
+	PublicURL string           // issuers are PublicURL + "/" + userPoolId
+	Now       func() time.Time // defaults to time.Now
+	Logger    *slog.Logger     // defaults to slog.Default()
+}
+
+// Issuer applies the rules of actas to one store. It is safe for
+// concurrent use.
+type Issuer struct {
+	store     actas.Store
+	sealer    *token.Sealer
+	hasher    *password.Hasher
+	publicURL string
+	now       func() time.Time
+	log       *slog.Logger
+
+	keys    *keyring
+	revoked *Revocations
+
+	cacheMu sync.Mutex
+	tenants map[string]tenantEntry // by id
+	apiKeys map[string]apiKeyEntry // by key id
+}
+
+// Cache lifetimes: a revoked API key or a changed tenant setting takes
+// effect on every replica within these bounds.
+const (
+	tenantCacheTTL = 5 * time.Second
+	apiKeyCacheTTL = 2 * time.Second
+	apiKeyTouchGap = time.Minute
+)
+
+type tenantEntry struct {
+	t  *actas.Tenant
+	at time.Time
+}
+
+type apiKeyEntry struct {
+	k       *actas.APIKey
+	at      time.Time
+	touched time.Time
+}
+
+// New returns an Issuer. Call Start to load the revocation state before
+// serving.
+func New(c Config) *Issuer {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return &Issuer{
+		store:     c.Store,
+		sealer:    c.Sealer,
+		hasher:    c.Hasher,
+		publicURL: strings.TrimRight(c.PublicURL, "/"),
+		now:       c.Now,
+		log:       c.Logger,
+		keys:      newKeyring(c.Store, c.Sealer),
+		revoked:   NewRevocations(),
+		tenants:   make(map[string]tenantEntry),
+		apiKeys:   make(map[string]apiKeyEntry),
+	}
+}
+
+// Store returns the issuer's store.
+func (i *Issuer) Store() actas.Store { return i.store }
+
+// Now returns the issuer's current time.
+func (i *Issuer) Now() time.Time { return i.now() }
+
+// Revocations returns the in-memory revocation set.
+func (i *Issuer) Revocations() *Revocations { return i.revoked }
+
+// Hasher returns the password hasher.
+func (i *Issuer) Hasher() *password.Hasher { return i.hasher }
+
+// Start loads the revocation state from the store.
+func (i *Issuer) Start(ctx context.Context) error {
+	return i.revoked.Sync(ctx, i.store, i.now())
+}
+
+// Maintain runs the background work until ctx ends: following
+// revocations made elsewhere every syncEvery, and purging expired
+// sessions and revocations every purgeEvery.
+func (i *Issuer) Maintain(ctx context.Context, syncEvery, purgeEvery time.Duration) {
+	syncT := time.NewTicker(syncEvery)
+	defer syncT.Stop()
+	purgeT := time.NewTicker(purgeEvery)
+	defer purgeT.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-syncT.C:
+			if err := i.revoked.Sync(ctx, i.store, i.now()); err != nil && ctx.Err() == nil {
+				i.log.Warn("revocation sync failed", "err", err)
+			}
+		case <-purgeT.C:
+			now := i.now()
+			n, m, err := i.store.PurgeExpired(ctx, now)
+			if err != nil {
+				if ctx.Err() == nil {
+					i.log.Warn("purge failed", "err", err)
+				}
+				continue
+			}
+			pruned := i.revoked.Prune(now)
+			if n+m+pruned > 0 {
+				i.log.Info("purged expired state", "sessions", n, "revocations", m, "revocations_in_memory", pruned)
+			}
+		}
+	}
+}
+
+// Issuer returns the issuer URL of a tenant.
+func (i *Issuer) Issuer(t *actas.Tenant) string { return i.publicURL + "/" + t.UserPoolID }
+
+// Client is an authenticated caller of the API: the tenant its API key
+// belongs to, and which key it used.
+type Client struct {
+	Tenant   *actas.Tenant
+	APIKeyID string
+}
+
+var errForbidden = actas.Errorf(actas.EFORBIDDEN, "Forbidden")
+
+// API keys look like "actas_" + 16-character id + 32-character secret, all
+// lowercase alphanumerics; only the SHA-256 of the whole string is stored.
+const (
+	apiKeyPrefix    = "actas_"
+	apiKeyIDLen     = 16
+	apiKeySecretLen = 32
+	apiKeyLen       = len(apiKeyPrefix) + apiKeyIDLen + apiKeySecretLen
+)
+
+func newAPIKeyString() (id, key string) {
+	id = randomLower(apiKeyIDLen)
+	return id, apiKeyPrefix + id + randomLower(apiKeySecretLen)
+}
+
+func hashSecret(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
+
+// Authenticate resolves an X-API-Key value to its tenant. A missing,
+// malformed, unknown or revoked key is 403 Forbidden, all alike.
+func (i *Issuer) Authenticate(ctx context.Context, apiKey string) (*Client, error) {
+	if len(apiKey) != apiKeyLen || !strings.HasPrefix(apiKey, apiKeyPrefix) {
+		return nil, errForbidden
+	}
+	id := apiKey[len(apiKeyPrefix) : len(apiKeyPrefix)+apiKeyIDLen]
+	now := i.now()
+	k, err := i.apiKey(ctx, id, now)
+	if err != nil {
+		if errors.Is(err, actas.ErrNotFound) {
+			return nil, errForbidden
+		}
+		return nil, err
+	}
+	if subtle.ConstantTimeCompare(hashSecret(apiKey), k.Hash) != 1 || k.Revoked() {
+		return nil, errForbidden
+	}
+	t, err := i.tenant(ctx, k.TenantID, now)
+	if err != nil {
+		if errors.Is(err, actas.ErrNotFound) {
+			return nil, errForbidden
+		}
+		return nil, err
+	}
+	i.touchAPIKey(ctx, id, now)
+	return &Client{Tenant: t, APIKeyID: id}, nil
+}
+
+func (i *Issuer) apiKey(ctx context.Context, id string, now time.Time) (*actas.APIKey, error) {
+	i.cacheMu.Lock()
+	e, ok := i.apiKeys[id]
+	i.cacheMu.Unlock()
+	if ok && now.Sub(e.at) < apiKeyCacheTTL && now.Sub(e.at) >= 0 {
+		return e.k, nil
+	}
+	k, err := i.store.APIKey(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	i.cacheMu.Lock()
+	if len(i.apiKeys) > 100_000 { // bound the cache; keys are few in practice
+		clear(i.apiKeys)
+	}
+	i.apiKeys[id] = apiKeyEntry{k: k, at: now, touched: e.touched}
+	i.cacheMu.Unlock()
+	return k, nil
+}
+
+// touchAPIKey records last use at most once per apiKeyTouchGap per key, so
+// that authentication costs no write on the hot path.
+func (i *Issuer) touchAPIKey(ctx context.Context, id string, now time.Time) {
+	i.cacheMu.Lock()
+	e := i.apiKeys[id]
+	due := now.Sub(e.touched) >= apiKeyTouchGap
+	if due {
+		e.touched = now
+		i.apiKeys[id] = e
+	}
+	i.cacheMu.Unlock()
+	if due {
+		if err := i.store.TouchAPIKey(ctx, id, now); err != nil {
+			i.log.Warn("record API key use failed", "api_key_id", id, "err", err)
+		}
+	}
+}
+
+func (i *Issuer) tenant(ctx context.Context, id string, now time.Time) (*actas.Tenant, error) {
+	i.cacheMu.Lock()
+	e, ok := i.tenants[id]
+	i.cacheMu.Unlock()
+	if ok && now.Sub(e.at) < tenantCacheTTL && now.Sub(e.at) >= 0 {
+		return e.t, nil
+	}
+	t, err := i.store.Tenant(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	t.Settings = t.Settings.WithDefaults()
+	i.cacheMu.Lock()
+	i.tenants[id] = tenantEntry{t: t, at: now}
+	i.cacheMu.Unlock()
+	return t, nil
+}
+
+// forgetCaches drops cached tenants and API keys after a change made on
+// this node, so that it takes effect here at once.
+func (i *Issuer) forgetCaches() {
+	i.cacheMu.Lock()
+	clear(i.tenants)
+	clear(i.apiKeys)
+	i.cacheMu.Unlock()
+}
+
+// TenantByPoolID returns the tenant with this userPoolId.
+func (i *Issuer) TenantByPoolID(ctx context.Context, poolID string) (*actas.Tenant, error) {
+	if !actas.ValidUserPoolID(poolID) {
+		return nil, actas.ErrNotFound
+	}
+	t, err := i.store.TenantByPoolID(ctx, poolID)
+	if err != nil {
+		return nil, err
+	}
+	t.Settings = t.Settings.WithDefaults()
+	return t, nil
+}
+
+// checkToken parses and verifies a JWT of the given use for tenant t.
+// With allowExpired, an expired token is accepted (refresh and expire
+// take the previous response back); with allowRevoked, a revoked one is
+// (expire is idempotent). Any failure is errBadToken: the client learns
+// nothing about which check failed.
+func (i *Issuer) checkToken(ctx context.Context, t *actas.Tenant, raw, use string, now time.Time, allowExpired, allowRevoked bool) (*token.Claims, error) {
+	ks, err := i.keys.get(ctx, t.ID, now)
+	if err != nil {
+		return nil, err
+	}
+	lookup := func(kid string) (*token.Key, bool) {
+		k, ok := ks.byKID[kid]
+		if !ok {
+			k, ok = i.keys.reloadFor(ctx, t.ID, kid, now)
+		}
+		if !ok || k.Use != use {
+			return nil, false
+		}
+		return k, true
+	}
+	c, _, err := token.Parse(raw, lookup)
+	if err != nil {
+		return nil, errBadToken(use)
+	}
+	err = c.Validate(token.Expect{
+		Issuer:       i.Issuer(t),
+		ClientID:     t.ClientID,
+		TokenUse:     use,
+		Now:          now,
+		Skew:         time.Minute,
+		AllowExpired: allowExpired,
+	})
+	if err != nil {
+		return nil, errBadToken(use)
+	}
+	if !allowRevoked && (i.revoked.Revoked(c.OriginJti) || i.revoked.Revoked(c.Jti)) {
+		return nil, errBadToken(use)
+	}
+	return c, nil
+}
+
+func errBadToken(use string) error {
+	if use == actas.KeyUseID {
+		return actas.Errorf(actas.EUNAUTHORIZED, "Invalid or expired Authorization token")
+	}
+	return actas.Errorf(actas.EUNAUTHORIZED, "Invalid or expired AccessToken")
+}
+
+// VerifyAccessToken checks an access token of tenant t as a resource
+// server would: signature, claims, expiry and revocation.
+func (i *Issuer) VerifyAccessToken(ctx context.Context, t *actas.Tenant, raw string) (*token.Claims, error) {
+	return i.checkToken(ctx, t, raw, actas.KeyUseAccess, i.now(), false, false)
+}
+
+// VerifyIDToken checks an ID token of tenant t.
+func (i *Issuer) VerifyIDToken(ctx context.Context, t *actas.Tenant, raw string) (*token.Claims, error) {
+	return i.checkToken(ctx, t, raw, actas.KeyUseID, i.now(), false, false)
+}
+
+// JWKS returns the JSON Web Key Set of a tenant at now.
+func (i *Issuer) JWKS(ctx context.Context, t *actas.Tenant) ([]byte, error) {
+	ks, err := i.keys.get(ctx, t.ID, i.now())
+	if err != nil {
+		return nil, err
+	}
+	return token.JWKS(ks.published(i.now()))
+}
+
+// Discovery is the OpenID Provider Metadata of a tenant (OpenID Connect
+// Discovery 1.0 §3).
+type Discovery struct {
+	Issuer                           string   `json:"issuer"`
+	JWKSURI                          string   `json:"jwks_uri"`
+	ResponseTypesSupported           []string `json:"response_types_supported"`
+	SubjectTypesSupported            []string `json:"subject_types_supported"`
+	IDTokenSigningAlgValuesSupported []string `json:"id_token_signing_alg_values_supported"`
+	ClaimsSupported                  []string `json:"claims_supported"`
+	TokenEndpoint                    string   `json:"token_endpoint,omitempty"`
+	GrantTypesSupported              []string `json:"grant_types_supported,omitempty"`
+	RevocationEndpoint               string   `json:"revocation_endpoint,omitempty"`
+	IntrospectionEndpoint            string   `json:"introspection_endpoint,omitempty"`
+}
+
+// DiscoveryDocument returns the discovery document of tenant t.
+func (i *Issuer) DiscoveryDocument(ctx context.Context, t *actas.Tenant) (*Discovery, error) {
+	ks, err := i.keys.get(ctx, t.ID, i.now())
+	if err != nil {
+		return nil, err
+	}
+	var algs []string
+	for _, k := range ks.published(i.now()) {
+		if k.Use == actas.KeyUseID && !contains(algs, k.Alg) {
+			algs = append(algs, k.Alg)
+		}
+	}
+	iss := i.Issuer(t)
+	return &Discovery{
+		Issuer:                           iss,
+		JWKSURI:                          iss + "/.well-known/jwks.json",
+		ResponseTypesSupported:           []string{"id_token"},
+		SubjectTypesSupported:            []string{"public"},
+		IDTokenSigningAlgValuesSupported: algs,
+		ClaimsSupported: []string{"sub", "aud", "iss", "exp", "iat", "auth_time", "jti", "origin_jti",
+			"event_id", "token_use", "email", "email_verified", "cognito:username", "cognito:groups", "act"},
+	}, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func randomLower(n int) string {
+	// Client ids use the same alphabet; reuse its generator.
+	s := actas.NewClientID()
+	for len(s) < n {
+		s += actas.NewClientID()
+	}
+	return s[:n]
+}
+
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *actas.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}

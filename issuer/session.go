@@ -1,0 +1,407 @@
+package issuer
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"time"
+
+	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/password"
+	"github.com/actas-dev/actas/token"
+)
+
+// Messages of the compatible API. The first two are the original API's.
+var (
+	errNoUsername     = actas.Errorf(actas.EINVALID, "Invalid Authentication Parameters")
+	errNoPassword     = actas.Errorf(actas.EINVALID, "Missing required parameter PASSWORD")
+	errClientID       = actas.Errorf(actas.EINVALID, "clientId does not match the client of this API key")
+	errBadCredentials = actas.Errorf(actas.EUNAUTHORIZED, "Incorrect username or password")
+	errUserDisabled   = actas.Errorf(actas.EUNAUTHORIZED, "User is disabled")
+	errMustChange     = actas.Errorf(actas.EPRECONDITION, "Password change required")
+	errBadRefresh     = actas.Errorf(actas.EUNAUTHORIZED, "Invalid Refresh Token")
+	errRefreshExpired = actas.Errorf(actas.EUNAUTHORIZED, "Refresh Token has expired")
+	errRefreshRevoked = actas.Errorf(actas.EUNAUTHORIZED, "Refresh Token has been revoked")
+	errTokenMismatch  = actas.Errorf(actas.EUNAUTHORIZED, "Tokens do not belong to the same session")
+	errNoRefresh      = actas.Errorf(actas.EINVALID, "Missing required parameter REFRESH_TOKEN")
+	errNoSessionToken = actas.Errorf(actas.EINVALID, "Missing AccessToken")
+	errOverloaded     = &actas.Error{Code: actas.EUNAVAILABLE, Message: "Too many sign-ins in progress, try again later", RetryAfter: 1}
+)
+
+// Result is what sign-in, refresh and impersonation hand back.
+type Result struct {
+	Tenant       *actas.Tenant
+	User         *actas.User
+	Session      *actas.Session
+	IDToken      string
+	AccessToken  string
+	RefreshToken string    // "" for sessions that cannot be refreshed
+	ExpiresAt    time.Time // of the access token
+}
+
+// SignInRequest is a parsed sign-in.
+type SignInRequest struct {
+	Username  string
+	Password  string
+	ClientID  string // optional; if set it must be the tenant's
+	IP        string
+	UserAgent string
+}
+
+// SignIn checks a username and password and starts a session.
+//
+// Unknown user and wrong password take the same path through the hasher
+// and give the same error, so neither message nor time tells them apart.
+// A disabled user is told so only after the right password.
+func (i *Issuer) SignIn(ctx context.Context, c *Client, r SignInRequest) (*Result, error) {
+	t := c.Tenant
+	if r.ClientID != "" && r.ClientID != t.ClientID {
+		return nil, errClientID
+	}
+	if r.Username == "" {
+		return nil, errNoUsername
+	}
+	if r.Password == "" {
+		return nil, errNoPassword
+	}
+	var u *actas.User
+	var err error
+	if actas.ValidUsername(r.Username) {
+		u, err = i.store.UserByUsername(ctx, t.ID, r.Username)
+		if err != nil && !errors.Is(err, actas.ErrNotFound) {
+			return nil, wrap("sign in", err)
+		}
+	}
+	var ok bool
+	if u == nil {
+		ok, err = i.hasher.VerifyDummy(ctx, r.Password)
+	} else {
+		ok, err = i.hasher.Verify(ctx, u.PasswordHash, r.Password)
+	}
+	switch {
+	case errors.Is(err, password.ErrBusy):
+		return nil, errOverloaded
+	case err != nil:
+		return nil, wrap("verify password", err)
+	case !ok || u == nil:
+		return nil, errBadCredentials
+	case !u.Active():
+		return nil, errUserDisabled
+	case u.MustChangePassword:
+		return nil, errMustChange
+	}
+
+	now := i.now()
+	s := &actas.Session{
+		ID:          actas.NewID(),
+		TenantID:    t.ID,
+		UserID:      u.ID,
+		AuthTime:    now,
+		ExpiresAt:   now.Add(t.Settings.RefreshTTL.D()),
+		ClientIP:    r.IP,
+		UserAgent:   truncate(r.UserAgent, 512),
+		Refreshable: true,
+		RotatedAt:   now,
+		CreatedAt:   now,
+	}
+	refresh, rt := newRefreshToken(s.ID, 0, now)
+	ev := &actas.AuditEvent{
+		Time: now, TenantID: t.ID, Action: actas.ActionSignIn,
+		ActorID: u.ID, Actor: u.Username, SubjectID: u.ID, Subject: u.Username,
+		SessionID: s.ID, APIKeyID: c.APIKeyID, IP: r.IP, UserAgent: s.UserAgent,
+		Outcome: actas.OutcomeAllowed,
+	}
+	res, err := i.mint(ctx, t, u, s, nil, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := i.store.CreateSession(ctx, s, rt, ev); err != nil {
+		return nil, wrap("create session", err)
+	}
+	res.RefreshToken = refresh
+	return res, nil
+}
+
+// Refresh tokens are 32 random bytes, base64url: 43 characters.
+const refreshTokenLen = 43
+
+func newRefreshToken(sessionID string, gen int, now time.Time) (string, *actas.RefreshToken) {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	s := base64.RawURLEncoding.EncodeToString(b[:])
+	return s, &actas.RefreshToken{Hash: hashSecret(s), SessionID: sessionID, Generation: gen, CreatedAt: now}
+}
+
+// RefreshRequest is a parsed refresh.
+type RefreshRequest struct {
+	RefreshToken string
+	AccessToken  string // optional; if set it must be of the same session
+	ClientID     string // optional; if set it must be the tenant's
+}
+
+var errReuse = errors.New("refresh token reuse")
+
+// Refresh issues new ID and access tokens for the session of a refresh
+// token. With rotation on, it also issues a new refresh token; presenting
+// an already-rotated token revokes the whole session, except for the
+// immediately previous token within the tenant's grace period (a client
+// retrying a refresh whose answer it lost).
+func (i *Issuer) Refresh(ctx context.Context, c *Client, r RefreshRequest) (*Result, error) {
+	t := c.Tenant
+	if r.ClientID != "" && r.ClientID != t.ClientID {
+		return nil, errClientID
+	}
+	if r.RefreshToken == "" {
+		return nil, errNoRefresh
+	}
+	if len(r.RefreshToken) != refreshTokenLen {
+		return nil, errBadRefresh
+	}
+	now := i.now()
+	s, rt, err := i.store.SessionByRefreshToken(ctx, hashSecret(r.RefreshToken))
+	switch {
+	case errors.Is(err, actas.ErrNotFound):
+		return nil, errBadRefresh
+	case err != nil:
+		return nil, wrap("refresh", err)
+	case s.TenantID != t.ID:
+		return nil, errBadRefresh // it does not exist for this API key
+	}
+	if r.AccessToken != "" {
+		claims, err := i.checkToken(ctx, t, r.AccessToken, actas.KeyUseAccess, now, true, true)
+		if err != nil || claims.OriginJti != s.ID {
+			return nil, errTokenMismatch
+		}
+	}
+	if err := refreshable(s, now); err != nil {
+		return nil, err
+	}
+	u, err := i.store.User(ctx, t.ID, s.UserID)
+	if errors.Is(err, actas.ErrNotFound) {
+		return nil, errBadRefresh
+	} else if err != nil {
+		return nil, wrap("refresh", err)
+	}
+	if !u.Active() {
+		return nil, errUserDisabled
+	}
+
+	rotate := t.Settings.RefreshRotation
+	grace := t.Settings.RotationGrace.D()
+	var newRefresh string
+	s, err = i.store.UpdateSession(ctx, s.ID, func(s *actas.Session) (*actas.RefreshToken, error) {
+		if err := refreshable(s, now); err != nil {
+			return nil, err
+		}
+		var gen int
+		switch {
+		case rt.Generation == s.RefreshGeneration:
+			gen = s.RefreshGeneration + 1
+			if rotate {
+				s.RefreshGeneration, s.RotatedAt = gen, now
+			}
+		case rt.Generation == s.RefreshGeneration-1 && now.Sub(s.RotatedAt) <= grace:
+			// A concurrent retry of the previous token: give it a sibling
+			// of the current generation, do not advance.
+			gen = s.RefreshGeneration
+		default:
+			return nil, errReuse
+		}
+		s.LastRefreshAt = now
+		if !rotate {
+			newRefresh = ""
+			return nil, nil
+		}
+		var nrt *actas.RefreshToken
+		newRefresh, nrt = newRefreshToken(s.ID, gen, now)
+		return nrt, nil
+	})
+	if errors.Is(err, errReuse) {
+		if rerr := i.revokeSessions(ctx, actas.RevokeQuery{TenantID: t.ID, SessionID: s.ID}, now, actas.ReasonRefreshReuse); rerr != nil {
+			return nil, rerr
+		}
+		_ = i.store.AppendAudit(ctx, &actas.AuditEvent{
+			Time: now, TenantID: t.ID, Action: actas.ActionRefreshReuse, ActorID: u.ID, Actor: u.Username,
+			SubjectID: u.ID, Subject: u.Username, SessionID: s.ID, APIKeyID: c.APIKeyID,
+			Outcome: actas.OutcomeDenied, Details: "an already-rotated refresh token was presented; session revoked",
+		})
+		i.log.Warn("refresh token reuse: session revoked", "tenant", t.Name, "session", s.ID)
+		return nil, errRefreshRevoked
+	}
+	if err != nil {
+		return nil, wrap("refresh", err)
+	}
+	res, err := i.mint(ctx, t, u, s, nil, now)
+	if err != nil {
+		return nil, err
+	}
+	res.RefreshToken = r.RefreshToken
+	if newRefresh != "" {
+		res.RefreshToken = newRefresh
+	}
+	return res, nil
+}
+
+func refreshable(s *actas.Session, now time.Time) error {
+	switch {
+	case s.Revoked():
+		return errRefreshRevoked
+	case !now.Before(s.ExpiresAt):
+		return errRefreshExpired
+	case !s.Refreshable:
+		return errBadRefresh
+	}
+	return nil
+}
+
+// ExpireRequest names the session to expire by any of its tokens; every
+// token given must belong to the same session.
+type ExpireRequest struct {
+	HeaderAccessToken string // the AccessToken header
+	AccessToken       string // session.accessToken of the body
+	IDToken           string // session.authorization of the body
+	RefreshToken      string // session.refreshToken of the body
+}
+
+// ExpireResult says which session was expired and when.
+type ExpireResult struct {
+	Tenant    *actas.Tenant
+	User      *actas.User // nil if the user has since been deleted
+	Session   *actas.Session
+	RevokedAt time.Time
+}
+
+// Expire revokes a session and every impersonation session started from
+// it. Tokens are accepted even if expired or already revoked, so that
+// expiring is idempotent: a repeat answers with the original revocation
+// time and changes nothing.
+func (i *Issuer) Expire(ctx context.Context, c *Client, r ExpireRequest) (*ExpireResult, error) {
+	t := c.Tenant
+	now := i.now()
+	var sessionID string
+	same := func(id string) error {
+		if sessionID != "" && id != sessionID {
+			return errTokenMismatch
+		}
+		sessionID = id
+		return nil
+	}
+	for _, tok := range []struct{ raw, use string }{
+		{r.HeaderAccessToken, actas.KeyUseAccess},
+		{r.AccessToken, actas.KeyUseAccess},
+		{r.IDToken, actas.KeyUseID},
+	} {
+		if tok.raw == "" {
+			continue
+		}
+		claims, err := i.checkToken(ctx, t, tok.raw, tok.use, now, true, true)
+		if err != nil {
+			return nil, err
+		}
+		if err := same(claims.OriginJti); err != nil {
+			return nil, err
+		}
+	}
+	if r.RefreshToken != "" {
+		s, _, err := i.store.SessionByRefreshToken(ctx, hashSecret(r.RefreshToken))
+		switch {
+		case errors.Is(err, actas.ErrNotFound) || (err == nil && s.TenantID != t.ID):
+			return nil, errBadRefresh
+		case err != nil:
+			return nil, wrap("expire", err)
+		}
+		if err := same(s.ID); err != nil {
+			return nil, err
+		}
+	}
+	if sessionID == "" {
+		return nil, errNoSessionToken
+	}
+	if err := i.revokeSessions(ctx, actas.RevokeQuery{TenantID: t.ID, SessionID: sessionID}, now, actas.ReasonLogout); err != nil {
+		return nil, err
+	}
+	s, err := i.store.Session(ctx, sessionID)
+	if errors.Is(err, actas.ErrNotFound) {
+		// Purged: it expired long ago, so it is as good as revoked.
+		return &ExpireResult{Tenant: t, Session: &actas.Session{ID: sessionID}, RevokedAt: now}, nil
+	} else if err != nil {
+		return nil, wrap("expire", err)
+	}
+	res := &ExpireResult{Tenant: t, Session: s, RevokedAt: s.RevokedAt}
+	if u, err := i.store.User(ctx, t.ID, s.UserID); err == nil {
+		res.User = u
+	}
+	return res, nil
+}
+
+// revokeSessions revokes matching sessions and their descendants in the
+// store, then in memory, before the caller answers.
+func (i *Issuer) revokeSessions(ctx context.Context, q actas.RevokeQuery, now time.Time, reason string) error {
+	revoked, err := i.store.RevokeSessions(ctx, q, now, reason)
+	if err != nil {
+		return wrap("revoke sessions", err)
+	}
+	for _, s := range revoked {
+		i.revoked.Add(s.ID, s.ExpiresAt)
+	}
+	return nil
+}
+
+// mint signs an ID token and an access token for session s of user u.
+// act, if not nil, names the impersonator. No token outlives its session.
+func (i *Issuer) mint(ctx context.Context, t *actas.Tenant, u *actas.User, s *actas.Session, act *token.Actor, now time.Time) (*Result, error) {
+	ks, err := i.keys.get(ctx, t.ID, now)
+	if err != nil {
+		return nil, err
+	}
+	alg := t.Settings.SigningAlg
+	idKey, err := ks.signer(actas.KeyUseID, alg, now)
+	if err != nil {
+		return nil, err
+	}
+	accessKey, err := ks.signer(actas.KeyUseAccess, alg, now)
+	if err != nil {
+		return nil, err
+	}
+	exp := now.Add(t.Settings.AccessTTL.D())
+	if exp.After(s.ExpiresAt) {
+		exp = s.ExpiresAt
+	}
+	iss := i.Issuer(t)
+	eventID := actas.NewID()
+	var groups []string
+	if len(u.Groups) > 0 {
+		groups = u.Groups
+	}
+	email, verified := u.Email, u.EmailVerified
+	id := token.Claims{
+		Sub: u.ID, Aud: t.ClientID, Email: &email, EmailVerified: &verified, EventID: eventID,
+		TokenUse: "id", AuthTime: s.AuthTime.Unix(), Iss: iss, CognitoUsername: u.Username,
+		Exp: exp.Unix(), Iat: now.Unix(), Jti: actas.NewID(), OriginJti: s.ID, Groups: groups, Act: act,
+	}
+	access := token.Claims{
+		Sub: u.ID, EventID: eventID, TokenUse: "access", Scope: "aws.cognito.signin.user.admin",
+		AuthTime: s.AuthTime.Unix(), Iss: iss, Exp: exp.Unix(), Iat: now.Unix(), Jti: actas.NewID(),
+		OriginJti: s.ID, ClientID: t.ClientID, Username: u.Username, Groups: groups, Act: act,
+	}
+	idTok, err := idKey.Sign(&id)
+	if err != nil {
+		return nil, wrap("sign ID token", err)
+	}
+	accessTok, err := accessKey.Sign(&access)
+	if err != nil {
+		return nil, wrap("sign access token", err)
+	}
+	return &Result{
+		Tenant: t, User: u, Session: s, IDToken: idTok, AccessToken: accessTok,
+		ExpiresAt: time.Unix(exp.Unix(), 0),
+	}, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
