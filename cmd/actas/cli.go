@@ -1,0 +1,303 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/issuer"
+	"github.com/actas-dev/actas/password"
+	"github.com/actas-dev/actas/sqlite"
+	"github.com/actas-dev/actas/token"
+)
+
+// Main is the whole program, with its outside world injected so that
+// end-to-end tests run it in-process: arguments, standard streams,
+// environment and clock.
+type Main struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+	Now    func() time.Time
+	// Ready, if set, is called with the listening address once serve
+	// accepts connections.
+	Ready func(addr string)
+	// HashParams overrides the argon2id parameters (tests use cheap ones).
+	HashParams *password.Params
+}
+
+// NewMain returns a Main wired to the process.
+func NewMain() *Main {
+	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Now: time.Now}
+}
+
+// Exit statuses of the scripting contract (SPEC §6).
+const (
+	exitOK      = 0
+	exitFailure = 1 // the user can fix it; one line on stderr
+	exitUsage   = 2
+)
+
+type usageError struct{ error }
+
+// Run runs one command line and returns the exit status.
+func (m *Main) Run(ctx context.Context, args []string) int {
+	if m.Now == nil {
+		m.Now = time.Now
+	}
+	if m.Getenv == nil {
+		m.Getenv = os.Getenv
+	}
+	root := m.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(m.Stdin)
+	root.SetOut(m.Stdout)
+	root.SetErr(m.Stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ue usageError
+	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") ||
+		strings.HasPrefix(err.Error(), "unknown flag") || strings.HasPrefix(err.Error(), "required flag") {
+		fmt.Fprintf(m.Stderr, "actas: %v\nRun 'actas --help' for usage.\n", err)
+		return exitUsage
+	}
+	fmt.Fprintf(m.Stderr, "actas: %s\n", oneLine(errText(err)))
+	return exitFailure
+}
+
+// errText is what the operator sees: the safe message of a domain error,
+// or the error itself (the operator owns the machine; it never includes
+// secrets because no error text in actas is built from one).
+func errText(err error) string {
+	var e *actas.Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return err.Error()
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// global flags
+type globals struct {
+	db   string
+	json bool
+}
+
+func (m *Main) rootCommand() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:           "actas",
+		Short:         "actas: a self-hosted authentication token service",
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.PersistentFlags().StringVar(&g.db, "db", "", "database: sqlite:PATH, a bare PATH, or postgres://… (env ACTAS_DB; default sqlite under ./actas-data/)")
+	root.PersistentFlags().BoolVar(&g.json, "json", false, "print data as JSON")
+	root.AddCommand(
+		m.serveCommand(g),
+		m.migrateCommand(g),
+		m.tenantCommand(g),
+		m.apikeyCommand(g),
+		m.userCommand(g),
+		m.sessionCommand(g),
+		m.auditCommand(g),
+		m.keysCommand(g),
+		m.versionCommand(g),
+	)
+	return root
+}
+
+// args validators that report usage errors (exit 2).
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageError{fmt.Errorf("%s takes %d argument(s), got %d", cmd.CommandPath(), n, len(args))}
+		}
+		return nil
+	}
+}
+
+func minArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < n {
+			return usageError{fmt.Errorf("%s takes at least %d argument(s)", cmd.CommandPath(), n)}
+		}
+		return nil
+	}
+}
+
+func requireFlag(name, val string) error {
+	if val == "" {
+		return usageError{fmt.Errorf("--%s is required", name)}
+	}
+	return nil
+}
+
+const defaultDB = "sqlite:actas-data/actas.db"
+
+// dbSpec returns the database location: --db, else ACTAS_DB, else the
+// default SQLite file.
+func (m *Main) dbSpec(g *globals) string {
+	switch {
+	case g.db != "":
+		return g.db
+	case m.Getenv("ACTAS_DB") != "":
+		return m.Getenv("ACTAS_DB")
+	}
+	return defaultDB
+}
+
+// env is an opened store with the issuer on top.
+type env struct {
+	store  actas.Store
+	issuer *issuer.Issuer
+	sqlite *sqlite.DB // nil on PostgreSQL
+}
+
+func (e *env) Close() error { return e.store.Close() }
+
+// open opens and migrates the store, loads the master key and builds an
+// issuer. publicURL may be empty for commands that mint no tokens.
+func (m *Main) open(ctx context.Context, g *globals, publicURL string) (*env, error) {
+	spec := m.dbSpec(g)
+	var e env
+	var keyFile string
+	switch {
+	case strings.HasPrefix(spec, "postgres://") || strings.HasPrefix(spec, "postgresql://"):
+		return nil, fmt.Errorf("PostgreSQL support is not built yet; use an SQLite path")
+	default:
+		path := strings.TrimPrefix(spec, "sqlite:")
+		if path == "" {
+			return nil, usageError{errors.New("--db sqlite: needs a path")}
+		}
+		if dir := filepath.Dir(path); dir != "" {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, fmt.Errorf("create database directory: %w", err)
+			}
+		}
+		db, err := sqlite.Open(ctx, path)
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+		e.store, e.sqlite = db, db
+		keyFile = filepath.Join(filepath.Dir(path), "master.key")
+	}
+	master, err := m.masterKey(keyFile)
+	if err != nil {
+		e.store.Close()
+		return nil, err
+	}
+	sealer, err := token.NewSealer(master)
+	if err != nil {
+		e.store.Close()
+		return nil, err
+	}
+	params := password.OWASP
+	if m.HashParams != nil {
+		params = *m.HashParams
+	}
+	n := runtime.GOMAXPROCS(0)
+	e.issuer = issuer.New(issuer.Config{
+		Store:     e.store,
+		Sealer:    sealer,
+		Hasher:    password.NewHasher(params, n, 64*n, 2*time.Second),
+		PublicURL: publicURL,
+		Now:       m.Now,
+		Logger:    m.logger("text"),
+	})
+	return &e, nil
+}
+
+// masterKey returns ACTAS_MASTER_KEY, or on SQLite a key kept in a file
+// beside the database (created on first use, with a warning).
+func (m *Main) masterKey(keyFile string) ([]byte, error) {
+	if v := m.Getenv("ACTAS_MASTER_KEY"); v != "" {
+		k, err := token.ParseMasterKey(v)
+		if err != nil {
+			return nil, fmt.Errorf("ACTAS_MASTER_KEY: %w", err)
+		}
+		return k, nil
+	}
+	if keyFile == "" {
+		return nil, errors.New("ACTAS_MASTER_KEY is required on PostgreSQL: every replica must share it (actas keys genmaster prints one)")
+	}
+	b, err := os.ReadFile(keyFile)
+	if err == nil {
+		k, err := token.ParseMasterKey(strings.TrimSpace(string(b)))
+		if err != nil {
+			return nil, fmt.Errorf("master key file %s: %w", keyFile, err)
+		}
+		return k, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read master key file: %w", err)
+	}
+	s := token.GenerateMasterKey()
+	if err := os.WriteFile(keyFile, []byte(s+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write master key file: %w", err)
+	}
+	fmt.Fprintf(m.Stderr, "WARNING: ACTAS_MASTER_KEY is not set; generated a master key in %s.\n"+
+		"WARNING: anyone who can read that file can decrypt the signing keys. Set ACTAS_MASTER_KEY in production.\n", keyFile)
+	k, _ := token.ParseMasterKey(s)
+	return k, nil
+}
+
+func (m *Main) printJSON(v any) error {
+	enc := json.NewEncoder(m.Stdout)
+	return enc.Encode(v)
+}
+
+func (m *Main) table(header string, rows [][]string) {
+	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	tw.Flush()
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func timeOrNil(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func (m *Main) versionCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "print the version",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v, c := buildInfo()
+			if g.json {
+				return m.printJSON(map[string]string{"version": v, "commit": c, "go": runtime.Version()})
+			}
+			fmt.Fprintf(m.Stdout, "actas %s (commit %s, %s)\n", v, c, runtime.Version())
+			return nil
+		},
+	}
+}

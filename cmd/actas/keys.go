@@ -1,0 +1,151 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/token"
+)
+
+type keyJSON struct {
+	Tenant      string `json:"tenant"`
+	KID         string `json:"kid"`
+	Use         string `json:"use"`
+	Alg         string `json:"alg"`
+	State       string `json:"state"`
+	CreatedAt   any    `json:"createdAt"`
+	ActivateAt  any    `json:"activateAt"`
+	RetireUntil any    `json:"retireUntil"`
+}
+
+// keyState is the state of a key at now: next until it activates,
+// retired once replaced, else active.
+func keyState(k *actas.SigningKey, now time.Time) string {
+	switch {
+	case k.State == actas.KeyRetired && !k.RetireUntil.IsZero() && !k.RetireUntil.After(now):
+		return "expired"
+	case k.State == actas.KeyRetired:
+		return actas.KeyRetired
+	case k.ActivateAt.After(now):
+		return actas.KeyNext
+	}
+	return actas.KeyActive
+}
+
+func (m *Main) keysCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "keys", Short: "signing keys and the master key", Args: exactArgs(0)}
+	var tenant string
+	list := &cobra.Command{
+		Use:   "list [--tenant NAME]",
+		Short: "list signing keys",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := m.open(cmd.Context(), g, "")
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			ts, err := e.store.Tenants(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if tenant != "" {
+				t, err := e.issuer.TenantByName(cmd.Context(), tenant)
+				if err != nil {
+					return err
+				}
+				ts = []*actas.Tenant{t}
+			}
+			out := []keyJSON{}
+			var rows [][]string
+			now := m.Now()
+			for _, t := range ts {
+				keys, err := e.store.SigningKeys(cmd.Context(), t.ID)
+				if err != nil {
+					return err
+				}
+				for _, k := range keys {
+					st := keyState(k, now)
+					out = append(out, keyJSON{t.Name, k.KID, k.Use, k.Alg, st, timeOrNil(k.CreatedAt), timeOrNil(k.ActivateAt), timeOrNil(k.RetireUntil)})
+					rows = append(rows, []string{t.Name, k.KID, k.Use, k.Alg, st, fmtTime(k.CreatedAt), fmtTime(k.ActivateAt), fmtTime(k.RetireUntil)})
+				}
+			}
+			if g.json {
+				return m.printJSON(map[string]any{"keys": out})
+			}
+			m.table("TENANT\tKID\tUSE\tALG\tSTATE\tCREATED\tACTIVATES\tIN JWKS UNTIL", rows)
+			return nil
+		},
+	}
+	list.Flags().StringVar(&tenant, "tenant", "", "only this tenant's keys")
+
+	var rotTenant string
+	var delay time.Duration
+	rotate := &cobra.Command{
+		Use:   "rotate [--tenant NAME] [--delay D]",
+		Short: "publish new signing keys now; they sign after --delay (all tenants if --tenant is not given)",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if delay < 0 {
+				return usageError{fmt.Errorf("--delay must not be negative")}
+			}
+			e, err := m.open(cmd.Context(), g, "")
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			names := []string{rotTenant}
+			if rotTenant == "" {
+				ts, err := e.store.Tenants(cmd.Context())
+				if err != nil {
+					return err
+				}
+				names = names[:0]
+				for _, t := range ts {
+					names = append(names, t.Name)
+				}
+			}
+			out := []keyJSON{}
+			now := m.Now()
+			for _, name := range names {
+				keys, err := e.issuer.RotateKeys(cmd.Context(), name, delay)
+				if err != nil {
+					return err
+				}
+				for _, k := range keys {
+					if k.CreatedAt.Equal(now) || k.CreatedAt.After(now) {
+						out = append(out, keyJSON{name, k.KID, k.Use, k.Alg, keyState(k, now), timeOrNil(k.CreatedAt), timeOrNil(k.ActivateAt), timeOrNil(k.RetireUntil)})
+					}
+				}
+				if !g.json {
+					fmt.Fprintf(m.Stdout, "tenant %s: new keys published, signing from %s\n", name, fmtTime(now.Add(delay)))
+				}
+			}
+			if g.json {
+				return m.printJSON(map[string]any{"keys": out})
+			}
+			return nil
+		},
+	}
+	rotate.Flags().StringVar(&rotTenant, "tenant", "", "tenant name")
+	rotate.Flags().DurationVar(&delay, "delay", 0, "how long new keys are published before they sign (let verifiers fetch them first)")
+
+	genmaster := &cobra.Command{
+		Use:   "genmaster",
+		Short: "print a fresh master key for ACTAS_MASTER_KEY",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			k := token.GenerateMasterKey()
+			if g.json {
+				return m.printJSON(map[string]string{"masterKey": k})
+			}
+			fmt.Fprintln(m.Stdout, k)
+			return nil
+		},
+	}
+	cmd.AddCommand(list, rotate, genmaster)
+	return cmd
+}

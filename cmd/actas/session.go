@@ -1,0 +1,114 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/actas-dev/actas"
+)
+
+type sessionJSON struct {
+	ID             string `json:"id"`
+	Sub            string `json:"sub"`
+	AuthTime       any    `json:"authTime"`
+	ExpiresAt      any    `json:"expiresAt"`
+	LastRefreshAt  any    `json:"lastRefreshAt"`
+	RevokedAt      any    `json:"revokedAt"`
+	RevokeReason   string `json:"revokeReason,omitempty"`
+	ClientIP       string `json:"clientIp"`
+	UserAgent      string `json:"userAgent"`
+	ImpersonatorID string `json:"impersonator,omitempty"`
+	ParentID       string `json:"parent,omitempty"`
+}
+
+func sessionView(s *actas.Session) sessionJSON {
+	return sessionJSON{s.ID, s.UserID, timeOrNil(s.AuthTime), timeOrNil(s.ExpiresAt), timeOrNil(s.LastRefreshAt),
+		timeOrNil(s.RevokedAt), s.RevokeReason, s.ClientIP, s.UserAgent, s.ImpersonatorID, s.ParentID}
+}
+
+func (m *Main) sessionCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "session", Short: "list and revoke sessions", Args: exactArgs(0)}
+	var tenant, username string
+	var all bool
+	list := &cobra.Command{
+		Use:   "list --tenant NAME [--username U]",
+		Short: "list active sessions (--all: also revoked and expired ones)",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireFlag("tenant", tenant); err != nil {
+				return err
+			}
+			e, err := m.open(cmd.Context(), g, "")
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			f := actas.SessionFilter{}
+			if username != "" {
+				t, u, err := e.issuer.UserByName(cmd.Context(), tenant, username)
+				if err != nil {
+					return err
+				}
+				f.TenantID, f.UserID = t.ID, u.ID
+			} else {
+				t, err := e.issuer.TenantByName(cmd.Context(), tenant)
+				if err != nil {
+					return err
+				}
+				f.TenantID = t.ID
+			}
+			if !all {
+				f.ActiveAt = m.Now()
+			}
+			list, err := e.store.Sessions(cmd.Context(), f)
+			if err != nil {
+				return err
+			}
+			out := make([]sessionJSON, 0, len(list))
+			var rows [][]string
+			for _, s := range list {
+				out = append(out, sessionView(s))
+				state := "active"
+				if s.Revoked() {
+					state = "revoked"
+				} else if !m.Now().Before(s.ExpiresAt) {
+					state = "expired"
+				}
+				rows = append(rows, []string{s.ID, s.UserID, state, fmtTime(s.AuthTime), fmtTime(s.ExpiresAt), s.ClientIP, s.ImpersonatorID})
+			}
+			if g.json {
+				return m.printJSON(map[string]any{"sessions": out})
+			}
+			m.table("ID\tSUB\tSTATE\tAUTH TIME\tEXPIRES\tCLIENT IP\tIMPERSONATOR", rows)
+			return nil
+		},
+	}
+	list.Flags().StringVar(&tenant, "tenant", "", "tenant name")
+	list.Flags().StringVar(&username, "username", "", "only this user's sessions")
+	list.Flags().BoolVar(&all, "all", false, "include revoked and expired sessions")
+
+	revoke := &cobra.Command{
+		Use:   "revoke ID",
+		Short: "revoke a session and the impersonation sessions started from it",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := m.open(cmd.Context(), g, "")
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			s, err := e.issuer.RevokeSession(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return m.printJSON(sessionView(s))
+			}
+			fmt.Fprintf(m.Stdout, "session %s revoked at %s\n", s.ID, fmtTime(s.RevokedAt))
+			return nil
+		},
+	}
+	cmd.AddCommand(list, revoke)
+	return cmd
+}

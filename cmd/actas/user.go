@@ -1,0 +1,306 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/issuer"
+)
+
+type userJSON struct {
+	Sub                string   `json:"sub"`
+	Username           string   `json:"username"`
+	Email              string   `json:"email"`
+	EmailVerified      bool     `json:"emailVerified"`
+	Status             string   `json:"status"`
+	MustChangePassword bool     `json:"mustChangePassword"`
+	Groups             []string `json:"groups"`
+	CreatedAt          any      `json:"createdAt"`
+}
+
+func userView(u *actas.User) userJSON {
+	groups := u.Groups
+	if groups == nil {
+		groups = []string{}
+	}
+	return userJSON{u.ID, u.Username, u.Email, u.EmailVerified, u.Status, u.MustChangePassword, groups, timeOrNil(u.CreatedAt)}
+}
+
+// readPassword takes the password from --password or, with
+// --password-stdin, from the first line of standard input.
+func (m *Main) readPassword(flag string, fromStdin bool) (string, error) {
+	switch {
+	case fromStdin && flag != "":
+		return "", usageError{errors.New("give --password or --password-stdin, not both")}
+	case fromStdin:
+		line, err := bufio.NewReader(m.Stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return "", errors.New("no password on standard input")
+		}
+		return strings.TrimRight(line, "\r\n"), nil
+	case flag != "":
+		return flag, nil
+	}
+	return "", usageError{errors.New("--password-stdin or --password is required")}
+}
+
+func (m *Main) userCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "user", Short: "manage users", Args: exactArgs(0)}
+
+	var c struct {
+		tenant, username, password, email string
+		stdin, verified, mustChange       bool
+		groups                            []string
+	}
+	create := &cobra.Command{
+		Use:   "create --tenant NAME --username U (--password-stdin | --password P) [--email E] [--group G]...",
+		Short: "create a user",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := errors.Join(requireFlag("tenant", c.tenant), requireFlag("username", c.username)); err != nil {
+				return usageError{err}
+			}
+			pw, err := m.readPassword(c.password, c.stdin)
+			if err != nil {
+				return err
+			}
+			e, err := m.open(cmd.Context(), g, "")
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			u, err := e.issuer.CreateUser(cmd.Context(), userCreateRequest(c.tenant, c.username, pw, c.email, c.verified, c.groups, c.mustChange))
+			if err != nil {
+				return err
+			}
+			if g.json {
+				groups := u.Groups
+				if groups == nil {
+					groups = []string{}
+				}
+				return m.printJSON(map[string]any{"sub": u.ID, "username": u.Username, "groups": groups})
+			}
+			fmt.Fprintf(m.Stdout, "user %s created in tenant %s (sub %s)\n", u.Username, c.tenant, u.ID)
+			return nil
+		},
+	}
+	f := create.Flags()
+	f.StringVar(&c.tenant, "tenant", "", "tenant name")
+	f.StringVar(&c.username, "username", "", "username")
+	f.StringVar(&c.password, "password", "", "password (visible to other local users; prefer --password-stdin)")
+	f.BoolVar(&c.stdin, "password-stdin", false, "read the password from the first line of standard input")
+	f.StringVar(&c.email, "email", "", "email address")
+	f.BoolVar(&c.verified, "email-verified", false, "mark the email address verified")
+	f.BoolVar(&c.mustChange, "must-change-password", false, "refuse sign-in (422) until the password is changed")
+	f.StringArrayVar(&c.groups, "group", nil, "group (repeatable)")
+
+	var listTenant string
+	list := &cobra.Command{
+		Use:   "list --tenant NAME",
+		Short: "list a tenant's users",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireFlag("tenant", listTenant); err != nil {
+				return err
+			}
+			e, err := m.open(cmd.Context(), g, "")
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			t, err := e.issuer.TenantByName(cmd.Context(), listTenant)
+			if err != nil {
+				return err
+			}
+			users, err := e.store.Users(cmd.Context(), t.ID)
+			if err != nil {
+				return err
+			}
+			out := make([]userJSON, 0, len(users))
+			var rows [][]string
+			for _, u := range users {
+				out = append(out, userView(u))
+				rows = append(rows, []string{u.Username, u.ID, u.Status, u.Email, strings.Join(u.Groups, ",")})
+			}
+			if g.json {
+				return m.printJSON(map[string]any{"users": out})
+			}
+			m.table("USERNAME\tSUB\tSTATUS\tEMAIL\tGROUPS", rows)
+			return nil
+		},
+	}
+	list.Flags().StringVar(&listTenant, "tenant", "", "tenant name")
+
+	cmd.AddCommand(create, list,
+		m.userAction(g, "show", "show a user", nil),
+		m.userAction(g, "disable", "disable a user and revoke its sessions and impersonations", func(u *actas.User) error {
+			u.Status = actas.UserDisabled
+			return nil
+		}),
+		m.userAction(g, "enable", "enable a user", func(u *actas.User) error {
+			u.Status = actas.UserActive
+			return nil
+		}),
+		m.userDelete(g),
+		m.userPasswd(g),
+		m.userGroups(g),
+	)
+	return cmd
+}
+
+// userAction is show, disable or enable: --tenant and --username, an
+// optional change, then the user printed.
+func (m *Main) userAction(g *globals, name, short string, change func(*actas.User) error) *cobra.Command {
+	var tenant, username string
+	cmd := &cobra.Command{
+		Use:   name + " --tenant NAME --username U",
+		Short: short,
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := errors.Join(requireFlag("tenant", tenant), requireFlag("username", username)); err != nil {
+				return usageError{err}
+			}
+			e, err := m.open(cmd.Context(), g, "")
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			var u *actas.User
+			if change == nil {
+				_, u, err = e.issuer.UserByName(cmd.Context(), tenant, username)
+			} else {
+				u, err = e.issuer.UpdateUser(cmd.Context(), tenant, username, change)
+			}
+			if err != nil {
+				return err
+			}
+			return m.printUser(g, u)
+		},
+	}
+	cmd.Flags().StringVar(&tenant, "tenant", "", "tenant name")
+	cmd.Flags().StringVar(&username, "username", "", "username")
+	return cmd
+}
+
+func (m *Main) printUser(g *globals, u *actas.User) error {
+	v := userView(u)
+	if g.json {
+		return m.printJSON(v)
+	}
+	fmt.Fprintf(m.Stdout, "username:              %s\nsub:                   %s\nstatus:                %s\nemail:                 %s\nemail_verified:        %t\nmust_change_password:  %t\ngroups:                %s\ncreated:               %s\n",
+		v.Username, v.Sub, v.Status, v.Email, v.EmailVerified, v.MustChangePassword, strings.Join(v.Groups, ","), fmtTime(u.CreatedAt))
+	return nil
+}
+
+func (m *Main) userDelete(g *globals) *cobra.Command {
+	var tenant, username string
+	cmd := &cobra.Command{
+		Use:   "delete --tenant NAME --username U",
+		Short: "revoke a user's sessions and delete it",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := errors.Join(requireFlag("tenant", tenant), requireFlag("username", username)); err != nil {
+				return usageError{err}
+			}
+			e, err := m.open(cmd.Context(), g, "")
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			if err := e.issuer.DeleteUser(cmd.Context(), tenant, username); err != nil {
+				return err
+			}
+			if g.json {
+				return m.printJSON(map[string]any{"username": username, "deleted": true})
+			}
+			fmt.Fprintf(m.Stdout, "user %s deleted\n", username)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&tenant, "tenant", "", "tenant name")
+	cmd.Flags().StringVar(&username, "username", "", "username")
+	return cmd
+}
+
+func (m *Main) userPasswd(g *globals) *cobra.Command {
+	var tenant, username, password string
+	var stdin bool
+	cmd := &cobra.Command{
+		Use:   "passwd --tenant NAME --username U (--password-stdin | --password P)",
+		Short: "set a user's password and revoke its sessions",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := errors.Join(requireFlag("tenant", tenant), requireFlag("username", username)); err != nil {
+				return usageError{err}
+			}
+			pw, err := m.readPassword(password, stdin)
+			if err != nil {
+				return err
+			}
+			e, err := m.open(cmd.Context(), g, "")
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			u, err := e.issuer.SetPassword(cmd.Context(), tenant, username, pw)
+			if err != nil {
+				return err
+			}
+			return m.printUser(g, u)
+		},
+	}
+	cmd.Flags().StringVar(&tenant, "tenant", "", "tenant name")
+	cmd.Flags().StringVar(&username, "username", "", "username")
+	cmd.Flags().StringVar(&password, "password", "", "new password")
+	cmd.Flags().BoolVar(&stdin, "password-stdin", false, "read the new password from standard input")
+	return cmd
+}
+
+func (m *Main) userGroups(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "groups", Short: "add or remove groups", Args: exactArgs(0)}
+	for _, op := range []string{"add", "remove"} {
+		var tenant, username string
+		sub := &cobra.Command{
+			Use:   op + " --tenant NAME --username U GROUP...",
+			Short: op + " groups",
+			Args:  minArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				if err := errors.Join(requireFlag("tenant", tenant), requireFlag("username", username)); err != nil {
+					return usageError{err}
+				}
+				e, err := m.open(cmd.Context(), g, "")
+				if err != nil {
+					return err
+				}
+				defer e.Close()
+				u, err := e.issuer.UpdateUser(cmd.Context(), tenant, username, func(u *actas.User) error {
+					if op == "add" {
+						u.Groups = append(u.Groups, args...)
+					} else {
+						u.Groups = slices.DeleteFunc(u.Groups, func(g string) bool { return slices.Contains(args, g) })
+					}
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+				return m.printUser(g, u)
+			},
+		}
+		sub.Flags().StringVar(&tenant, "tenant", "", "tenant name")
+		sub.Flags().StringVar(&username, "username", "", "username")
+		cmd.AddCommand(sub)
+	}
+	return cmd
+}
+
+func userCreateRequest(tenant, username, pw, email string, verified bool, groups []string, mustChange bool) issuer.CreateUserRequest {
+	return issuer.CreateUserRequest{Tenant: tenant, Username: username, Password: pw, Email: email,
+		EmailVerified: verified, Groups: groups, MustChangePassword: mustChange}
+}
