@@ -346,8 +346,9 @@ func (i *Issuer) RevokeSession(ctx context.Context, id string) (*actas.Session, 
 
 // RotateKeys starts a signing-key rotation for a tenant: new keys for ID
 // and access tokens are published at once and start signing after delay;
-// the keys they replace stay in JWKS until every token they can have
-// signed has expired (delay + the tenant's access token lifetime).
+// the keys they replace go on signing until then, and stay in JWKS until
+// every token they can have signed has expired (delay + the tenant's
+// access token lifetime). It returns the new keys.
 func (i *Issuer) RotateKeys(ctx context.Context, tenantName string, delay time.Duration) ([]*actas.SigningKey, error) {
 	t, err := i.TenantByName(ctx, tenantName)
 	if err != nil {
@@ -356,7 +357,8 @@ func (i *Issuer) RotateKeys(ctx context.Context, tenantName string, delay time.D
 	now := i.now()
 	activate := now.Add(delay)
 	retireAt := activate.Add(t.Settings.AccessTTL.D())
-	keys, err := i.store.UpdateSigningKeys(ctx, t.ID, func(keys []*actas.SigningKey) ([]*actas.SigningKey, error) {
+	var created []*actas.SigningKey
+	_, err = i.store.UpdateSigningKeys(ctx, t.ID, func(keys []*actas.SigningKey) ([]*actas.SigningKey, error) {
 		for _, k := range keys {
 			if k.State != actas.KeyRetired {
 				k.State = actas.KeyRetired
@@ -373,6 +375,7 @@ func (i *Issuer) RotateKeys(ctx context.Context, tenantName string, delay time.D
 				k.State = actas.KeyNext
 			}
 			keys = append(keys, k)
+			created = append(created, k)
 		}
 		return keys, nil
 	})
@@ -380,5 +383,5 @@ func (i *Issuer) RotateKeys(ctx context.Context, tenantName string, delay time.D
 		return nil, wrap("rotate keys", err)
 	}
 	i.keys.forget(t.ID)
-	return keys, nil
+	return created, nil
 }

@@ -190,7 +190,7 @@ func (i *Issuer) Refresh(ctx context.Context, c *Client, r RefreshRequest) (*Res
 	rotate := t.Settings.RefreshRotation
 	grace := t.Settings.RotationGrace.D()
 	var newRefresh string
-	s, err = i.store.UpdateSession(ctx, s.ID, func(s *actas.Session) (*actas.RefreshToken, error) {
+	updated, err := i.store.UpdateSession(ctx, s.ID, func(s *actas.Session) (*actas.RefreshToken, error) {
 		if err := refreshable(s, now); err != nil {
 			return nil, err
 		}
@@ -232,7 +232,7 @@ func (i *Issuer) Refresh(ctx context.Context, c *Client, r RefreshRequest) (*Res
 	if err != nil {
 		return nil, wrap("refresh", err)
 	}
-	res, err := i.mint(ctx, t, u, s, nil, now)
+	res, err := i.mint(ctx, t, u, updated, nil, now)
 	if err != nil {
 		return nil, err
 	}

@@ -21,18 +21,40 @@ type keyJSON struct {
 	RetireUntil any    `json:"retireUntil"`
 }
 
-// keyState is the state of a key at now: next until it activates,
-// retired once replaced, else active.
-func keyState(k *actas.SigningKey, now time.Time) string {
-	switch {
-	case k.State == actas.KeyRetired && !k.RetireUntil.IsZero() && !k.RetireUntil.After(now):
-		return "expired"
-	case k.State == actas.KeyRetired:
-		return actas.KeyRetired
-	case k.ActivateAt.After(now):
-		return actas.KeyNext
+// keyStates returns the state of each of a tenant's keys at now, by the
+// rule the issuer signs with: "next" until it activates; "active" for
+// the last activated key of its use and algorithm; "retired" for older
+// ones still published; "expired" once out of JWKS.
+func keyStates(keys []*actas.SigningKey, now time.Time) map[string]string {
+	since := func(k *actas.SigningKey) time.Time {
+		if k.ActivateAt.IsZero() {
+			return k.CreatedAt
+		}
+		return k.ActivateAt
 	}
-	return actas.KeyActive
+	newest := map[string]*actas.SigningKey{}
+	for _, k := range keys {
+		if since(k).After(now) {
+			continue
+		}
+		if b := newest[k.Use+k.Alg]; b == nil || since(k).After(since(b)) {
+			newest[k.Use+k.Alg] = k
+		}
+	}
+	st := make(map[string]string, len(keys))
+	for _, k := range keys {
+		switch {
+		case since(k).After(now):
+			st[k.KID] = actas.KeyNext
+		case newest[k.Use+k.Alg] == k:
+			st[k.KID] = actas.KeyActive
+		case !k.RetireUntil.IsZero() && !k.RetireUntil.After(now):
+			st[k.KID] = "expired"
+		default:
+			st[k.KID] = actas.KeyRetired
+		}
+	}
+	return st
 }
 
 func (m *Main) keysCommand(g *globals) *cobra.Command {
@@ -67,8 +89,9 @@ func (m *Main) keysCommand(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
+				states := keyStates(keys, now)
 				for _, k := range keys {
-					st := keyState(k, now)
+					st := states[k.KID]
 					out = append(out, keyJSON{t.Name, k.KID, k.Use, k.Alg, st, timeOrNil(k.CreatedAt), timeOrNil(k.ActivateAt), timeOrNil(k.RetireUntil)})
 					rows = append(rows, []string{t.Name, k.KID, k.Use, k.Alg, st, fmtTime(k.CreatedAt), fmtTime(k.ActivateAt), fmtTime(k.RetireUntil)})
 				}
@@ -115,10 +138,9 @@ func (m *Main) keysCommand(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
+				states := keyStates(keys, now)
 				for _, k := range keys {
-					if k.CreatedAt.Equal(now) || k.CreatedAt.After(now) {
-						out = append(out, keyJSON{name, k.KID, k.Use, k.Alg, keyState(k, now), timeOrNil(k.CreatedAt), timeOrNil(k.ActivateAt), timeOrNil(k.RetireUntil)})
-					}
+					out = append(out, keyJSON{name, k.KID, k.Use, k.Alg, states[k.KID], timeOrNil(k.CreatedAt), timeOrNil(k.ActivateAt), timeOrNil(k.RetireUntil)})
 				}
 				if !g.json {
 					fmt.Fprintf(m.Stdout, "tenant %s: new keys published, signing from %s\n", name, fmtTime(now.Add(delay)))

@@ -1,0 +1,327 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+)
+
+func TestCLIScriptingContract(t *testing.T) {
+	h := newHarness(t)
+
+	out, errOut, code := h.cli("", "tenant", "create", "acme", "--endpoint-url", "https://api.acme.example/v1", "--public-url", "https://auth.example", "--json")
+	if code != 0 {
+		t.Fatalf("tenant create: %d %s", code, errOut)
+	}
+	var ten map[string]any
+	if err := json.Unmarshal([]byte(out), &ten); err != nil {
+		t.Fatalf("tenant create --json: %v: %q", err, out)
+	}
+	keysOf := func(m map[string]any) []string {
+		var k []string
+		for x := range m {
+			k = append(k, x)
+		}
+		slices.Sort(k)
+		return k
+	}
+	if got := keysOf(ten); !slices.Equal(got, []string{"apiKey", "clientId", "endpointUrl", "issuer", "name", "userPoolId"}) {
+		t.Errorf("tenant create --json keys = %v", got)
+	}
+	if ten["issuer"] != "https://auth.example/"+ten["userPoolId"].(string) {
+		t.Errorf("issuer = %v, want --public-url + userPoolId", ten["issuer"])
+	}
+	if ten["name"] != "acme" || ten["endpointUrl"] != "https://api.acme.example/v1" {
+		t.Errorf("tenant = %v", ten)
+	}
+	if !strings.HasPrefix(ten["userPoolId"].(string), "local_") || len(ten["userPoolId"].(string)) != len("local_")+9 {
+		t.Errorf("userPoolId %v is not local_<9 alphanumerics>", ten["userPoolId"])
+	}
+	if cid := ten["clientId"].(string); len(cid) != 26 || strings.ToLower(cid) != cid {
+		t.Errorf("clientId %q is not 26 lowercase alphanumerics", cid)
+	}
+
+	out, _, code = h.cli("", "apikey", "create", "--tenant", "acme", "--name", "ci", "--json")
+	var key map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &key) != nil || !slices.Equal(keysOf(key), []string{"apiKey", "id"}) {
+		t.Fatalf("apikey create --json: %d %q", code, out)
+	}
+	out, _, _ = h.cli("", "apikey", "list", "--tenant", "acme", "--json")
+	if strings.Contains(out, key["apiKey"].(string)) || strings.Contains(out, ten["apiKey"].(string)) {
+		t.Fatal("apikey list shows a secret")
+	}
+	if !strings.Contains(out, key["id"].(string)) {
+		t.Fatalf("apikey list lacks the new key: %s", out)
+	}
+
+	out, _, code = h.cli("s3cret-password\n", "user", "create", "--tenant", "acme", "--username", "Op", "--password-stdin", "--group", "impersonator", "--group", "admin", "--json")
+	var user map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &user) != nil {
+		t.Fatalf("user create --json: %d %q", code, out)
+	}
+	if !slices.Equal(keysOf(user), []string{"groups", "sub", "username"}) || user["username"] != "Op" {
+		t.Errorf("user create --json = %v", user)
+	}
+	if g := user["groups"].([]any); len(g) != 2 || g[0] != "admin" || g[1] != "impersonator" {
+		t.Errorf("groups = %v", g)
+	}
+	out, _, code = h.cli("", "user", "create", "--tenant", "acme", "--username", "plain", "--password", "plain-password", "--json")
+	if code != 0 || !strings.Contains(out, `"groups":[]`) {
+		t.Errorf("user without groups: %d %s (want \"groups\":[])", code, out)
+	}
+
+	// Failures the user can fix: exit 1, one line on stderr, nothing on stdout.
+	fail := [][]string{
+		{"tenant", "create", "acme"}, // exists
+		{"user", "create", "--tenant", "acme", "--username", "op", "--password", "other-password"}, // case-insensitive clash
+		{"user", "create", "--tenant", "nope", "--username", "x", "--password", "long-enough"},
+		{"user", "create", "--tenant", "acme", "--username", "x", "--password", "short"},
+		{"user", "show", "--tenant", "acme", "--username", "ghost"},
+		{"apikey", "revoke", "nonexistent"},
+		{"session", "revoke", "nonexistent"},
+		{"tenant", "set", "acme", "access_ttl=1m"},
+		{"tenant", "show", "nope"},
+	}
+	for _, args := range fail {
+		out, errOut, code := h.cli("", append(args, "--json")...)
+		if code != 1 || out != "" || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || errOut == "" {
+			t.Errorf("actas %v: exit %d, stdout %q, stderr %q; want 1, nothing, one line", args, code, out, errOut)
+		}
+	}
+	// Bad usage: exit 2.
+	usage := [][]string{
+		{"frobnicate"},
+		{"tenant", "create"},
+		{"tenant", "create", "a", "b"},
+		{"user", "create", "--tenant", "acme"},
+		{"user", "create", "--tenant", "acme", "--username", "x"},
+		{"apikey", "create"},
+		{"serve", "--no-such-flag"},
+		{"tenant", "set", "acme", "nonsense"},
+		{"audit", "--since", "yesterday-ish"},
+	}
+	for _, args := range usage {
+		if _, _, code := h.cli("", args...); code != 2 {
+			t.Errorf("actas %v: exit %d, want 2", args, code)
+		}
+	}
+
+	out, _, code = h.cli("", "tenant", "set", "acme", "access_ttl=30m", "refresh_rotation=true", "--json")
+	if code != 0 || !strings.Contains(out, `"access_ttl":"30m0s"`) || !strings.Contains(out, `"refresh_rotation":true`) {
+		t.Errorf("tenant set: %d %s", code, out)
+	}
+	out, _, _ = h.cli("", "tenant", "list", "--json")
+	if !strings.Contains(out, `"name":"acme"`) {
+		t.Errorf("tenant list: %s", out)
+	}
+	out, _, _ = h.cli("", "keys", "list", "--tenant", "acme", "--json")
+	var keys struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	if json.Unmarshal([]byte(out), &keys) != nil || len(keys.Keys) != 2 {
+		t.Fatalf("keys list: %s", out)
+	}
+	if strings.Contains(out, "PRIVATE") || strings.Contains(out, "private") {
+		t.Fatal("keys list shows private key material")
+	}
+	out, _, _ = h.cli("", "keys", "genmaster")
+	if len(strings.TrimSpace(out)) != 44 {
+		t.Errorf("genmaster printed %q, want 44 base64 characters", out)
+	}
+}
+
+func TestMasterKeyRequiredToReadKeys(t *testing.T) {
+	h := newHarness(t)
+	h.createTenant("acme")
+	h.env["ACTAS_MASTER_KEY"] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+	h.serve()
+	// The server starts, but no token can be signed with a wrong master key.
+	r := h.do("GET", "/"+"local_x/.well-known/jwks.json", nil)
+	if r.status != 404 {
+		t.Errorf("unknown pool: %d", r.status)
+	}
+	out, _, _ := h.cli("", "tenant", "show", "acme", "--json")
+	var ten map[string]any
+	_ = json.Unmarshal([]byte(out), &ten)
+	r = h.do("GET", "/"+ten["userPoolId"].(string)+"/.well-known/jwks.json", nil)
+	if r.status != 500 {
+		t.Fatalf("JWKS with the wrong master key: %d, want 500", r.status)
+	}
+	if strings.Contains(string(r.body), "cipher") || strings.Contains(string(r.body), "master") {
+		t.Errorf("internal detail leaked: %s", r.body)
+	}
+}
+
+func TestGoOIDCVerifiesIDToken(t *testing.T) {
+	h, ten := setup(t)
+	s := sessionOf(t, h.signIn(ten.APIKey, "alice", "alice-password"))
+	ctx := oidc.ClientContext(context.Background(), http.DefaultClient)
+	issuer := h.url + "/" + ten.UserPoolID
+	p, err := oidc.NewProvider(ctx, issuer)
+	if err != nil {
+		t.Fatalf("go-oidc discovery: %v", err)
+	}
+	v := p.Verifier(&oidc.Config{ClientID: ten.ClientID, Now: h.clock.Now})
+	idt, err := v.Verify(ctx, str(s, "authorization"))
+	if err != nil {
+		t.Fatalf("go-oidc rejects the ID token: %v", err)
+	}
+	var claims struct {
+		Username string `json:"cognito:username"`
+		TokenUse string `json:"token_use"`
+	}
+	if err := idt.Claims(&claims); err != nil || claims.Username != "alice" || claims.TokenUse != "id" {
+		t.Fatalf("claims %+v, %v", claims, err)
+	}
+	// Another client id is refused.
+	if _, err := p.Verifier(&oidc.Config{ClientID: "someone-else", Now: h.clock.Now}).Verify(ctx, str(s, "authorization")); err == nil {
+		t.Error("go-oidc accepted the ID token for another client")
+	}
+	// The access token is signed by another key and has no aud: refused.
+	if _, err := v.Verify(ctx, str(s, "accessToken")); err == nil {
+		t.Error("go-oidc accepted the access token as an ID token")
+	}
+	// One hour later it has expired.
+	h.clock.Advance(time.Hour + 2*time.Minute)
+	if _, err := v.Verify(ctx, str(s, "authorization")); err == nil {
+		t.Error("go-oidc accepted an ID token past its 1 h lifetime")
+	}
+
+	// Discovery and JWKS are cacheable and complete.
+	r := h.do("GET", "/"+ten.UserPoolID+"/.well-known/openid-configuration", nil)
+	d := r.json(t)
+	if d["issuer"] != issuer || d["jwks_uri"] != issuer+"/.well-known/jwks.json" {
+		t.Errorf("discovery = %v", d)
+	}
+	r = h.do("GET", "/"+ten.UserPoolID+"/.well-known/jwks.json", nil)
+	var set struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	if err := json.Unmarshal(r.body, &set); err != nil || len(set.Keys) != 2 {
+		t.Fatalf("JWKS: %v %s", err, r.body)
+	}
+	for _, k := range set.Keys {
+		if _, ok := k["d"]; ok {
+			t.Fatal("JWKS publishes a private key")
+		}
+	}
+	if !strings.Contains(r.header.Get("Cache-Control"), "max-age") {
+		t.Errorf("JWKS Cache-Control = %q", r.header.Get("Cache-Control"))
+	}
+}
+
+func TestKeyRotationKeepsOldTokensVerifiable(t *testing.T) {
+	h, ten := setup(t)
+	before := sessionOf(t, h.signIn(ten.APIKey, "alice", "alice-password"))
+	oldKid := headerOf(t, str(before, "authorization"))["kid"]
+
+	out, errOut, code := h.cli("", "keys", "rotate", "--tenant", "acme", "--delay", "10m", "--json")
+	if code != 0 {
+		t.Fatalf("rotate: %s", errOut)
+	}
+	var rot struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	if json.Unmarshal([]byte(out), &rot) != nil || len(rot.Keys) != 2 || rot.Keys[0]["state"] != "next" {
+		t.Fatalf("rotate --json: %s", out)
+	}
+	h.clock.Advance(31 * time.Second) // past the server's key cache
+
+	jwks := func() string { return string(h.do("GET", "/"+ten.UserPoolID+"/.well-known/jwks.json", nil).body) }
+	newKid := rot.Keys[0]["kid"].(string)
+	if !strings.Contains(jwks(), newKid) || !strings.Contains(jwks(), oldKid.(string)) {
+		t.Fatal("JWKS must hold the next key and the current one during the delay")
+	}
+	// Before the delay ends, the old key still signs.
+	s := sessionOf(t, h.signIn(ten.APIKey, "alice", "alice-password"))
+	if k := headerOf(t, str(s, "authorization"))["kid"]; k != oldKid {
+		t.Fatalf("a next key signed before its activation: %v", k)
+	}
+	h.clock.Advance(10 * time.Minute)
+	s = sessionOf(t, h.signIn(ten.APIKey, "alice", "alice-password"))
+	if k := headerOf(t, str(s, "authorization"))["kid"]; k == oldKid {
+		t.Fatal("the new key does not sign after its activation")
+	}
+	// Old tokens still verify with a stock library, new ones too.
+	ctx := oidc.ClientContext(context.Background(), http.DefaultClient)
+	p, err := oidc.NewProvider(ctx, h.url+"/"+ten.UserPoolID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := p.Verifier(&oidc.Config{ClientID: ten.ClientID, Now: func() time.Time { return h.clock.Now().Add(-10 * time.Minute) }})
+	if _, err := v.Verify(ctx, str(before, "authorization")); err != nil {
+		t.Errorf("a token of the retired key no longer verifies: %v", err)
+	}
+	// After the retired key's tokens have all expired, it leaves JWKS.
+	h.clock.Advance(time.Hour + time.Minute)
+	if strings.Contains(jwks(), oldKid.(string)) {
+		t.Error("retired key still published after its last token expired")
+	}
+}
+
+func TestServeDevAndShutdown(t *testing.T) {
+	h := newHarness(t)
+	var out syncBuffer
+	ready := make(chan string, 1)
+	m := h.main(nil, &out, io.Discard)
+	m.Ready = func(addr string) { ready <- addr }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- m.Run(ctx, []string{"serve", "--dev", "--db", h.db, "--addr", "127.0.0.1:0"}) }()
+	var addr string
+	select {
+	case addr = <-ready:
+	case <-time.After(20 * time.Second):
+		t.Fatal("not ready")
+	}
+	text := out.String()
+	for _, want := range []string{`tenant "demo"`, "API key:", "user demo", "user alice", "curl"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("--dev output lacks %q:\n%s", want, text)
+		}
+	}
+	// The printed credentials work.
+	var key, pw string
+	for _, line := range strings.Split(text, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 3 && f[0] == "API" {
+			key = f[2]
+		}
+		if len(f) >= 2 && f[0] == "user" && f[1] == "alice" {
+			pw = f[len(f)-1]
+		}
+	}
+	h.url = "http://" + addr
+	h.signIn(key, "alice", pw)
+	var users struct {
+		Users []struct {
+			Username string   `json:"username"`
+			Groups   []string `json:"groups"`
+		} `json:"users"`
+	}
+	h.mustCLI(&users, "user", "list", "--tenant", "demo")
+	if len(users.Users) != 2 {
+		t.Fatalf("users = %+v", users)
+	}
+	for _, u := range users.Users {
+		if u.Username == "demo" && !slices.Contains(u.Groups, "impersonator") {
+			t.Error("demo is not in group impersonator")
+		}
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("serve exit %d after shutdown", code)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
