@@ -25,6 +25,7 @@ type Config struct {
 	PublicURL string           // issuers are PublicURL + "/" + userPoolId
 	Now       func() time.Time // defaults to time.Now
 	Logger    *slog.Logger     // defaults to slog.Default()
+	Throttle  *ThrottlePolicy  // defaults to DefaultThrottle
 }
 
 // Issuer applies the rules of actas to one store. It is safe for
@@ -37,8 +38,9 @@ type Issuer struct {
 	now       func() time.Time
 	log       *slog.Logger
 
-	keys    *keyring
-	revoked *Revocations
+	keys     *keyring
+	revoked  *Revocations
+	throttle *throttle
 
 	cacheMu sync.Mutex
 	tenants map[string]tenantEntry // by id
@@ -73,6 +75,9 @@ func New(c Config) *Issuer {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.Throttle == nil {
+		c.Throttle = &DefaultThrottle
+	}
 	return &Issuer{
 		store:     c.Store,
 		sealer:    c.Sealer,
@@ -82,6 +87,7 @@ func New(c Config) *Issuer {
 		log:       c.Logger,
 		keys:      newKeyring(c.Store, c.Sealer),
 		revoked:   NewRevocations(),
+		throttle:  newThrottle(*c.Throttle),
 		tenants:   make(map[string]tenantEntry),
 		apiKeys:   make(map[string]apiKeyEntry),
 	}

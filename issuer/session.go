@@ -65,6 +65,11 @@ func (i *Issuer) SignIn(ctx context.Context, c *Client, r SignInRequest) (*Resul
 	if r.Password == "" {
 		return nil, errNoPassword
 	}
+	now := i.now()
+	userKey := actas.NormalizeUsername(truncate(r.Username, actas.MaxUsernameLen))
+	if d := i.throttle.wait(t.ID, userKey, r.IP, now); d > 0 {
+		return nil, &actas.Error{Code: actas.ETHROTTLED, Message: "Too many failed attempts, try again later", RetryAfter: retryAfterSeconds(d)}
+	}
 	var u *actas.User
 	var err error
 	if actas.ValidUsername(r.Username) {
@@ -85,14 +90,17 @@ func (i *Issuer) SignIn(ctx context.Context, c *Client, r SignInRequest) (*Resul
 	case err != nil:
 		return nil, wrap("verify password", err)
 	case !ok || u == nil:
+		i.throttle.fail(t.ID, userKey, r.IP, now)
 		return nil, errBadCredentials
+	}
+	i.throttle.succeed(t.ID, userKey, r.IP)
+	switch {
 	case !u.Active():
 		return nil, errUserDisabled
 	case u.MustChangePassword:
 		return nil, errMustChange
 	}
 
-	now := i.now()
 	s := &actas.Session{
 		ID:          actas.NewID(),
 		TenantID:    t.ID,

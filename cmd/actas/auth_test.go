@@ -500,3 +500,25 @@ func decodeJSONLines(t *testing.T, out string) []map[string]any {
 	}
 	return list
 }
+
+func TestSignInThrottled(t *testing.T) {
+	h, ten := setup(t)
+	bad := map[string]string{"username": "alice", "password": "wrong-password"}
+	for i := 0; i < 5; i++ {
+		wantError(t, h.do("POST", "/auth/token", bad, "X-API-Key", ten.APIKey), 401, "Incorrect username or password")
+	}
+	r := h.do("POST", "/auth/token", map[string]string{"username": "alice", "password": "alice-password"}, "X-API-Key", ten.APIKey)
+	wantError(t, r, 429, "Too many failed attempts, try again later")
+	if r.header.Get("Retry-After") != "1" {
+		t.Errorf("Retry-After = %q, want 1", r.header.Get("Retry-After"))
+	}
+	// Unknown users are throttled alike (no enumeration through 429s).
+	for i := 0; i < 6; i++ {
+		h.do("POST", "/auth/token", map[string]string{"username": "ghost", "password": "x-password"}, "X-API-Key", ten.APIKey)
+	}
+	wantError(t, h.do("POST", "/auth/token", map[string]string{"username": "ghost", "password": "x"}, "X-API-Key", ten.APIKey), 429, "")
+	// The delay passes; the right password works and clears the count.
+	h.clock.Advance(2 * time.Second)
+	h.signIn(ten.APIKey, "alice", "alice-password")
+	wantError(t, h.do("POST", "/auth/token", bad, "X-API-Key", ten.APIKey), 401, "")
+}

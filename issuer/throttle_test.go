@@ -1,0 +1,97 @@
+package issuer
+
+import (
+	"testing"
+	"time"
+)
+
+func TestThrottlePairBackoffDoubles(t *testing.T) {
+	th := newThrottle(DefaultThrottle)
+	now := time.Unix(1_700_000_000, 0)
+	for i := 0; i < DefaultThrottle.PairThreshold-1; i++ {
+		th.fail("t", "alice", "1.2.3.4", now)
+		if d := th.wait("t", "alice", "1.2.3.4", now); d != 0 {
+			t.Fatalf("throttled after %d failures: %s", i+1, d)
+		}
+	}
+	want := DefaultThrottle.Base
+	for range 5 {
+		th.fail("t", "alice", "1.2.3.4", now)
+		if d := th.wait("t", "alice", "1.2.3.4", now); d != want {
+			t.Fatalf("wait = %s, want %s", d, want)
+		}
+		want *= 2
+	}
+	// Another address, the victim's, is not held back by the pair.
+	if d := th.wait("t", "alice", "5.6.7.8", now); d != 0 {
+		t.Fatalf("victim at another address waits %s", d)
+	}
+	// Other users from the attacking address are not either (below the
+	// address threshold).
+	if d := th.wait("t", "bob", "1.2.3.4", now); d != 0 {
+		t.Fatalf("another user from the same address waits %s", d)
+	}
+}
+
+func TestThrottleIsCapped(t *testing.T) {
+	th := newThrottle(DefaultThrottle)
+	now := time.Unix(1_700_000_000, 0)
+	for range 200 {
+		th.fail("t", "alice", "1.2.3.4", now)
+	}
+	if d := th.wait("t", "alice", "1.2.3.4", now); d != DefaultThrottle.Cap {
+		t.Fatalf("wait = %s, want the cap %s", d, DefaultThrottle.Cap)
+	}
+	// The username key saturates at its short cap: from a fresh address
+	// the victim waits at most UserCap, never a lock the attacker holds.
+	if d := th.wait("t", "alice", "9.9.9.9", now); d > DefaultThrottle.UserCap || d == 0 {
+		t.Fatalf("victim from a new address waits %s, want (0, %s]", d, DefaultThrottle.UserCap)
+	}
+	// The delay ends.
+	later := now.Add(DefaultThrottle.Cap + time.Second)
+	if d := th.wait("t", "alice", "1.2.3.4", later); d != 0 {
+		t.Fatalf("still throttled after the cap: %s", d)
+	}
+}
+
+func TestThrottleForgetsAndSucceeds(t *testing.T) {
+	th := newThrottle(DefaultThrottle)
+	now := time.Unix(1_700_000_000, 0)
+	for range DefaultThrottle.PairThreshold {
+		th.fail("t", "alice", "1.2.3.4", now)
+	}
+	th.succeed("t", "alice", "1.2.3.4")
+	if d := th.wait("t", "alice", "1.2.3.4", now); d != 0 {
+		t.Fatalf("success did not clear the pair: %s", d)
+	}
+	for range DefaultThrottle.PairThreshold - 1 {
+		th.fail("t", "alice", "1.2.3.4", now)
+	}
+	// Past the window, old failures no longer count.
+	now = now.Add(DefaultThrottle.Window + time.Second)
+	th.fail("t", "alice", "1.2.3.4", now)
+	if d := th.wait("t", "alice", "1.2.3.4", now); d != 0 {
+		t.Fatalf("failures outside the window counted: %s", d)
+	}
+}
+
+func TestThrottleMemoryBound(t *testing.T) {
+	p := DefaultThrottle
+	p.MaxKeys = 100
+	th := newThrottle(p)
+	now := time.Unix(1_700_000_000, 0)
+	for i := range 10_000 {
+		th.fail("t", string(rune('a'+i%26))+time.Duration(i).String(), "1.2.3.4", now)
+	}
+	if n := len(th.m); n > p.MaxKeys {
+		t.Fatalf("%d keys held, bound %d", n, p.MaxKeys)
+	}
+}
+
+func TestRetryAfterSeconds(t *testing.T) {
+	for d, want := range map[time.Duration]int{time.Millisecond: 1, time.Second: 1, 1500 * time.Millisecond: 2, time.Minute: 60} {
+		if got := retryAfterSeconds(d); got != want {
+			t.Errorf("retryAfterSeconds(%s) = %d, want %d", d, got, want)
+		}
+	}
+}
