@@ -33,6 +33,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /auth/token", s.postToken)
 	mux.HandleFunc("DELETE /auth/token", s.deleteToken)
 	mux.HandleFunc("/auth/token", s.methodNotAllowed("POST, DELETE"))
+	mux.HandleFunc("POST /auth/impersonate", s.postImpersonate)
+	mux.HandleFunc("/auth/impersonate", s.methodNotAllowed("POST"))
+	mux.HandleFunc("POST /{pool}/oauth2/token", s.postOAuthToken)
 	mux.HandleFunc("GET /{pool}/.well-known/openid-configuration", s.discovery)
 	mux.HandleFunc("GET /{pool}/.well-known/jwks.json", s.jwks)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -383,6 +383,8 @@ func (i *Issuer) DiscoveryDocument(ctx context.Context, t *actas.Tenant) (*Disco
 		ResponseTypesSupported:           []string{"id_token"},
 		SubjectTypesSupported:            []string{"public"},
 		IDTokenSigningAlgValuesSupported: algs,
+		TokenEndpoint:                    iss + "/oauth2/token",
+		GrantTypesSupported:              []string{"urn:ietf:params:oauth:grant-type:token-exchange"},
 		ClaimsSupported: []string{"sub", "aud", "iss", "exp", "iat", "auth_time", "jti", "origin_jti",
 			"event_id", "token_use", "email", "email_verified", "cognito:username", "cognito:groups", "act"},
 	}, nil
