@@ -64,14 +64,15 @@ func (b *syncBuffer) String() string {
 // harness runs the real program: `actas serve` in-process on port 0 on a
 // temporary SQLite database, and CLI commands against the same database.
 type harness struct {
-	t     *testing.T
-	db    string
-	clock *clock
-	env   map[string]string
-	url   string
-	logs  *syncBuffer
-	stop  context.CancelFunc
-	done  chan int
+	t        *testing.T
+	db       string
+	clock    *clock
+	env      map[string]string
+	url      string
+	logs     *syncBuffer
+	lastPool string
+	stop     context.CancelFunc
+	done     chan int
 }
 
 func newHarness(t *testing.T) *harness {
