@@ -40,6 +40,15 @@ type TenantSettings struct {
 	ImpersonationDisabled      bool     `json:"impersonation_disabled"`
 	ImpersonationTTL           Duration `json:"impersonation_ttl"` // upper bound on an impersonation session
 	ImpersonationRequireReason bool     `json:"impersonation_require_reason"`
+
+	// Sign-in throttling (see issuer.ThrottlePolicy): failures allowed per
+	// (username, address), per address and per username before delays
+	// start, and the longest delay for the first two (the per-username
+	// delay is capped at a minute so it can never lock a victim out).
+	ThrottlePairFailures int      `json:"throttle_pair_failures"`
+	ThrottleIPFailures   int      `json:"throttle_ip_failures"`
+	ThrottleUserFailures int      `json:"throttle_user_failures"`
+	ThrottleMaxDelay     Duration `json:"throttle_max_delay"`
 }
 
 // Bounds and defaults of the settings (SPEC §4).
@@ -54,6 +63,13 @@ const (
 	MinRefreshTTL = time.Hour
 	MaxRefreshTTL = 3650 * 24 * time.Hour
 	MaxGrace      = 5 * time.Minute
+
+	DefaultThrottlePairFailures = 5
+	DefaultThrottleIPFailures   = 50
+	DefaultThrottleUserFailures = 100
+	DefaultThrottleMaxDelay     = 15 * time.Minute
+	MaxThrottleFailures         = 100_000
+	MaxThrottleDelay            = 24 * time.Hour
 )
 
 // DefaultTenantSettings returns the settings of a new tenant.
@@ -78,6 +94,18 @@ func (s TenantSettings) WithDefaults() TenantSettings {
 	if s.SigningAlg == "" {
 		s.SigningAlg = AlgRS256
 	}
+	if s.ThrottlePairFailures == 0 {
+		s.ThrottlePairFailures = DefaultThrottlePairFailures
+	}
+	if s.ThrottleIPFailures == 0 {
+		s.ThrottleIPFailures = DefaultThrottleIPFailures
+	}
+	if s.ThrottleUserFailures == 0 {
+		s.ThrottleUserFailures = DefaultThrottleUserFailures
+	}
+	if s.ThrottleMaxDelay == 0 {
+		s.ThrottleMaxDelay = Duration(DefaultThrottleMaxDelay)
+	}
 	return s
 }
 
@@ -95,6 +123,15 @@ func (s TenantSettings) Validate() error {
 	}
 	if d := s.ImpersonationTTL.D(); d < time.Minute || d > MaxAccessTTL {
 		probs = append(probs, fmt.Sprintf("impersonation_ttl must be between 1m0s and %s", MaxAccessTTL))
+	}
+	for name, n := range map[string]int{"throttle_pair_failures": s.ThrottlePairFailures,
+		"throttle_ip_failures": s.ThrottleIPFailures, "throttle_user_failures": s.ThrottleUserFailures} {
+		if n < 1 || n > MaxThrottleFailures {
+			probs = append(probs, fmt.Sprintf("%s must be between 1 and %d", name, MaxThrottleFailures))
+		}
+	}
+	if d := s.ThrottleMaxDelay.D(); d < time.Second || d > MaxThrottleDelay {
+		probs = append(probs, fmt.Sprintf("throttle_max_delay must be between 1s and %s", MaxThrottleDelay))
 	}
 	switch s.SigningAlg {
 	case AlgRS256, AlgES256, AlgEdDSA:

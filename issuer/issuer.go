@@ -362,6 +362,9 @@ type Discovery struct {
 	GrantTypesSupported              []string `json:"grant_types_supported,omitempty"`
 	RevocationEndpoint               string   `json:"revocation_endpoint,omitempty"`
 	IntrospectionEndpoint            string   `json:"introspection_endpoint,omitempty"`
+	// RevocationFeedEndpoint is actas's own (not OpenID or IETF): the long
+	// poll that package verify follows (GET, X-API-Key; see feed.go).
+	RevocationFeedEndpoint string `json:"revocation_feed_endpoint,omitempty"`
 }
 
 // DiscoveryDocument returns the discovery document of tenant t.
@@ -384,6 +387,9 @@ func (i *Issuer) DiscoveryDocument(ctx context.Context, t *actas.Tenant) (*Disco
 		SubjectTypesSupported:            []string{"public"},
 		IDTokenSigningAlgValuesSupported: algs,
 		TokenEndpoint:                    iss + "/oauth2/token",
+		RevocationEndpoint:               iss + "/oauth2/revoke",
+		IntrospectionEndpoint:            iss + "/oauth2/introspect",
+		RevocationFeedEndpoint:           iss + "/revocations",
 		GrantTypesSupported:              []string{"urn:ietf:params:oauth:grant-type:token-exchange"},
 		ClaimsSupported: []string{"sub", "aud", "iss", "exp", "iat", "auth_time", "jti", "origin_jti",
 			"event_id", "token_use", "email", "email_verified", "cognito:username", "cognito:groups", "act"},

@@ -16,10 +16,16 @@ type Revocations struct {
 	mu     sync.RWMutex
 	ids    map[string]int64 // id -> expiry, Unix milliseconds
 	cursor int64            // highest store Seq seen
+	// changed is closed and replaced whenever ids grow (see feed.go), so
+	// that feed waiters wake at once.
+	changed chan struct{}
+	feed    feedState
 }
 
 // NewRevocations returns an empty set.
-func NewRevocations() *Revocations { return &Revocations{ids: make(map[string]int64)} }
+func NewRevocations() *Revocations {
+	return &Revocations{ids: make(map[string]int64), changed: make(chan struct{})}
+}
 
 // Revoked reports whether id is revoked.
 func (r *Revocations) Revoked(id string) bool {
@@ -33,6 +39,7 @@ func (r *Revocations) Revoked(id string) bool {
 func (r *Revocations) Add(id string, exp time.Time) {
 	r.mu.Lock()
 	r.ids[id] = exp.UnixMilli()
+	r.notifyLocked()
 	r.mu.Unlock()
 }
 
@@ -65,6 +72,9 @@ func (r *Revocations) Sync(ctx context.Context, s actas.Store, now time.Time) er
 				r.ids[rv.ID] = rv.ExpiresAt.UnixMilli()
 			}
 			r.cursor = max(r.cursor, rv.Seq)
+		}
+		if len(list) > 0 {
+			r.notifyLocked()
 		}
 		r.mu.Unlock()
 		if len(list) < page {

@@ -90,7 +90,7 @@ func (i *Issuer) SignIn(ctx context.Context, c *Client, r SignInRequest) (*Resul
 	case err != nil:
 		return nil, wrap("verify password", err)
 	case !ok || u == nil:
-		i.throttle.fail(t.ID, userKey, r.IP, now)
+		i.throttle.fail(throttlePolicy(t.Settings), t.ID, userKey, r.IP, now)
 		return nil, errBadCredentials
 	}
 	i.throttle.succeed(t.ID, userKey, r.IP)

@@ -2,6 +2,8 @@ package issuer
 
 import (
 	"math"
+
+	"github.com/actas-dev/actas"
 	"sync"
 	"time"
 )
@@ -30,16 +32,28 @@ type ThrottlePolicy struct {
 	MaxKeys       int           // memory bound
 }
 
-// DefaultThrottle is the policy of a new issuer.
+// DefaultThrottle is the policy of a tenant with default settings.
 var DefaultThrottle = ThrottlePolicy{
-	PairThreshold: 5,
-	IPThreshold:   50,
-	UserThreshold: 100,
+	PairThreshold: actas.DefaultThrottlePairFailures,
+	IPThreshold:   actas.DefaultThrottleIPFailures,
+	UserThreshold: actas.DefaultThrottleUserFailures,
 	Base:          time.Second,
-	Cap:           15 * time.Minute,
+	Cap:           actas.DefaultThrottleMaxDelay,
 	UserCap:       time.Minute,
 	Window:        time.Hour,
 	MaxKeys:       200_000,
+}
+
+// throttlePolicy returns a tenant's policy: the defaults with the
+// tenant's limits.
+func throttlePolicy(s actas.TenantSettings) ThrottlePolicy {
+	p := DefaultThrottle
+	p.PairThreshold = s.ThrottlePairFailures
+	p.IPThreshold = s.ThrottleIPFailures
+	p.UserThreshold = s.ThrottleUserFailures
+	p.Cap = s.ThrottleMaxDelay.D()
+	p.UserCap = min(p.UserCap, p.Cap)
+	return p
 }
 
 type throttleEntry struct {
@@ -49,7 +63,9 @@ type throttleEntry struct {
 }
 
 // throttle is an in-memory failure counter. Each replica keeps its own;
-// see docs/design.md for why that is enough.
+// see docs/design.md for why that is enough. Its memory bound and window
+// come from p; the thresholds and caps of each call come from the
+// tenant's policy.
 type throttle struct {
 	p  ThrottlePolicy
 	mu sync.Mutex
@@ -61,7 +77,7 @@ func newThrottle(p ThrottlePolicy) *throttle {
 }
 
 func throttleKeys(tenantID, username, ip string) (pair, addr, user string) {
-	return "p\x00" + tenantID + "\x00" + username + "\x00" + ip, "a\x00" + ip, "u\x00" + tenantID + "\x00" + username
+	return "p\x00" + tenantID + "\x00" + username + "\x00" + ip, "a\x00" + tenantID + "\x00" + ip, "u\x00" + tenantID + "\x00" + username
 }
 
 // wait returns how long the caller must wait before trying, or 0.
@@ -78,20 +94,20 @@ func (t *throttle) wait(tenantID, username, ip string, now time.Time) time.Durat
 	return d
 }
 
-// fail records a failed attempt.
-func (t *throttle) fail(tenantID, username, ip string, now time.Time) {
+// fail records a failed attempt under policy p.
+func (t *throttle) fail(p ThrottlePolicy, tenantID, username, ip string, now time.Time) {
 	pair, addr, user := throttleKeys(tenantID, username, ip)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if len(t.m)+3 > t.p.MaxKeys { // a failure adds up to three keys
 		t.sweep(now)
 	}
-	t.bump(pair, t.p.PairThreshold, t.p.Cap, now)
-	t.bump(addr, t.p.IPThreshold, t.p.Cap, now)
-	t.bump(user, t.p.UserThreshold, t.p.UserCap, now)
+	t.bump(p, pair, p.PairThreshold, p.Cap, now)
+	t.bump(p, addr, p.IPThreshold, p.Cap, now)
+	t.bump(p, user, p.UserThreshold, p.UserCap, now)
 }
 
-func (t *throttle) bump(k string, threshold int, limit time.Duration, now time.Time) {
+func (t *throttle) bump(p ThrottlePolicy, k string, threshold int, limit time.Duration, now time.Time) {
 	e := t.m[k]
 	if e == nil || now.Sub(e.last) > t.p.Window {
 		e = &throttleEntry{}
@@ -100,7 +116,7 @@ func (t *throttle) bump(k string, threshold int, limit time.Duration, now time.T
 	e.failures++
 	e.last = now
 	if over := e.failures - threshold; over >= 0 {
-		d := time.Duration(float64(t.p.Base) * math.Pow(2, float64(min(over, 30))))
+		d := time.Duration(float64(p.Base) * math.Pow(2, float64(min(over, 30))))
 		e.until = now.Add(min(d, limit))
 	}
 }

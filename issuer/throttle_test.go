@@ -9,14 +9,14 @@ func TestThrottlePairBackoffDoubles(t *testing.T) {
 	th := newThrottle(DefaultThrottle)
 	now := time.Unix(1_700_000_000, 0)
 	for i := 0; i < DefaultThrottle.PairThreshold-1; i++ {
-		th.fail("t", "alice", "1.2.3.4", now)
+		th.fail(DefaultThrottle, "t", "alice", "1.2.3.4", now)
 		if d := th.wait("t", "alice", "1.2.3.4", now); d != 0 {
 			t.Fatalf("throttled after %d failures: %s", i+1, d)
 		}
 	}
 	want := DefaultThrottle.Base
 	for range 5 {
-		th.fail("t", "alice", "1.2.3.4", now)
+		th.fail(DefaultThrottle, "t", "alice", "1.2.3.4", now)
 		if d := th.wait("t", "alice", "1.2.3.4", now); d != want {
 			t.Fatalf("wait = %s, want %s", d, want)
 		}
@@ -37,7 +37,7 @@ func TestThrottleIsCapped(t *testing.T) {
 	th := newThrottle(DefaultThrottle)
 	now := time.Unix(1_700_000_000, 0)
 	for range 200 {
-		th.fail("t", "alice", "1.2.3.4", now)
+		th.fail(DefaultThrottle, "t", "alice", "1.2.3.4", now)
 	}
 	if d := th.wait("t", "alice", "1.2.3.4", now); d != DefaultThrottle.Cap {
 		t.Fatalf("wait = %s, want the cap %s", d, DefaultThrottle.Cap)
@@ -58,18 +58,18 @@ func TestThrottleForgetsAndSucceeds(t *testing.T) {
 	th := newThrottle(DefaultThrottle)
 	now := time.Unix(1_700_000_000, 0)
 	for range DefaultThrottle.PairThreshold {
-		th.fail("t", "alice", "1.2.3.4", now)
+		th.fail(DefaultThrottle, "t", "alice", "1.2.3.4", now)
 	}
 	th.succeed("t", "alice", "1.2.3.4")
 	if d := th.wait("t", "alice", "1.2.3.4", now); d != 0 {
 		t.Fatalf("success did not clear the pair: %s", d)
 	}
 	for range DefaultThrottle.PairThreshold - 1 {
-		th.fail("t", "alice", "1.2.3.4", now)
+		th.fail(DefaultThrottle, "t", "alice", "1.2.3.4", now)
 	}
 	// Past the window, old failures no longer count.
 	now = now.Add(DefaultThrottle.Window + time.Second)
-	th.fail("t", "alice", "1.2.3.4", now)
+	th.fail(DefaultThrottle, "t", "alice", "1.2.3.4", now)
 	if d := th.wait("t", "alice", "1.2.3.4", now); d != 0 {
 		t.Fatalf("failures outside the window counted: %s", d)
 	}
@@ -81,7 +81,7 @@ func TestThrottleMemoryBound(t *testing.T) {
 	th := newThrottle(p)
 	now := time.Unix(1_700_000_000, 0)
 	for i := range 10_000 {
-		th.fail("t", string(rune('a'+i%26))+time.Duration(i).String(), "1.2.3.4", now)
+		th.fail(DefaultThrottle, "t", string(rune('a'+i%26))+time.Duration(i).String(), "1.2.3.4", now)
 	}
 	if n := len(th.m); n > p.MaxKeys {
 		t.Fatalf("%d keys held, bound %d", n, p.MaxKeys)

@@ -104,6 +104,7 @@ func (m *Main) serve(ctx context.Context, g *globals, f *serveFlags) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(iss.Revocations().StopWaiters) // end revocation feed long polls
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("actas serving", "addr", ln.Addr().String(), "public_url", publicURL, "db", redactDSN(m.dbSpec(g)))

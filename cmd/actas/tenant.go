@@ -152,15 +152,18 @@ func (m *Main) printTenant(g *globals, v tenantJSON) error {
 	s := v.Settings
 	fmt.Fprintf(m.Stdout, "name:                          %s\nuserPoolId:                    %s\nclientId:                      %s\nissuer:                        %s\nendpointUrl:                   %s\n"+
 		"access_ttl:                    %s\nrefresh_ttl:                   %s\nrefresh_rotation:              %t\nrotation_grace:                %s\nsigning_alg:                   %s\n"+
-		"impersonation_disabled:        %t\nimpersonation_ttl:             %s\nimpersonation_require_reason:  %t\n",
+		"impersonation_disabled:        %t\nimpersonation_ttl:             %s\nimpersonation_require_reason:  %t\n"+
+		"throttle_pair_failures:        %d\nthrottle_ip_failures:          %d\nthrottle_user_failures:        %d\nthrottle_max_delay:            %s\n",
 		v.Name, v.UserPoolID, v.ClientID, v.Issuer, v.EndpointURL,
 		s.AccessTTL, s.RefreshTTL, s.RefreshRotation, s.RotationGrace, s.SigningAlg,
-		s.ImpersonationDisabled, s.ImpersonationTTL, s.ImpersonationRequireReason)
+		s.ImpersonationDisabled, s.ImpersonationTTL, s.ImpersonationRequireReason,
+		s.ThrottlePairFailures, s.ThrottleIPFailures, s.ThrottleUserFailures, s.ThrottleMaxDelay)
 	return nil
 }
 
 var settingKeys = []string{"endpoint_url", "access_ttl", "refresh_ttl", "refresh_rotation", "rotation_grace",
-	"signing_alg", "impersonation_disabled", "impersonation_ttl", "impersonation_require_reason"}
+	"signing_alg", "impersonation_disabled", "impersonation_ttl", "impersonation_require_reason",
+	"throttle_pair_failures", "throttle_ip_failures", "throttle_user_failures", "throttle_max_delay"}
 
 // parseSettings turns KEY=VALUE arguments into changes, reporting every
 // malformed one at once.
@@ -206,6 +209,26 @@ func parseSettings(args []string) ([]func(*actas.Tenant) error, error) {
 			flag(func(s *actas.TenantSettings) *bool { return &s.ImpersonationDisabled })
 		case "impersonation_require_reason":
 			flag(func(s *actas.TenantSettings) *bool { return &s.ImpersonationRequireReason })
+		case "throttle_max_delay":
+			dur(func(s *actas.TenantSettings) *actas.Duration { return &s.ThrottleMaxDelay })
+		case "throttle_pair_failures", "throttle_ip_failures", "throttle_user_failures":
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				probs = append(probs, fmt.Sprintf("%s: %q is not a whole number", k, v))
+				continue
+			}
+			key := k
+			out = append(out, func(t *actas.Tenant) error {
+				switch key {
+				case "throttle_pair_failures":
+					t.Settings.ThrottlePairFailures = n
+				case "throttle_ip_failures":
+					t.Settings.ThrottleIPFailures = n
+				default:
+					t.Settings.ThrottleUserFailures = n
+				}
+				return nil
+			})
 		case "signing_alg":
 			out = append(out, func(t *actas.Tenant) error { t.Settings.SigningAlg = v; return nil })
 		default:

@@ -1,0 +1,173 @@
+package issuer
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/actas-dev/actas"
+)
+
+// The revocation feed: what a resource server follows (package verify) so
+// that a revocation reaches it within about a second without a network
+// call per request. It is a long poll over the store's revocation log: a
+// caller names the last sequence number it has seen and gets every later
+// revocation of its tenant, waiting up to a bound if there is none yet.
+//
+// Waiters wake as soon as this process revokes something (Add) or its
+// periodic Sync applies a revocation made elsewhere; both close the
+// Revocations' changed channel.
+
+// Feed limits.
+const (
+	// MaxFeedWait bounds how long one feed call may wait for news.
+	MaxFeedWait = 30 * time.Second
+	// MaxFeedWaiters bounds the feed calls waiting at once per process;
+	// beyond it a call that would wait is refused with 503 at once.
+	MaxFeedWaiters = 1024
+	// feedPage is the page size read from the store; feedMaxPages bounds
+	// how far one call scans past other tenants' revocations.
+	feedPage     = 1000
+	feedMaxPages = 10
+)
+
+var errFeedBusy = &actas.Error{Code: actas.EUNAVAILABLE, Message: "Too many revocation feed waiters, try again later", RetryAfter: 1}
+
+// feedState is the waiter bookkeeping of a Revocations.
+type feedState struct {
+	waiters atomic.Int64
+	mu      sync.Mutex
+	stop    chan struct{} // closed by StopWaiters; nil until needed
+}
+
+func (f *feedState) stopped() chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stop == nil {
+		f.stop = make(chan struct{})
+	}
+	return f.stop
+}
+
+// notifyLocked wakes every waiter; r.mu must be held for writing.
+func (r *Revocations) notifyLocked() {
+	if r.changed == nil {
+		r.changed = make(chan struct{})
+		return
+	}
+	close(r.changed)
+	r.changed = make(chan struct{})
+}
+
+// Changed returns a channel closed at the next change of the set.
+func (r *Revocations) Changed() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.changed == nil {
+		r.changed = make(chan struct{})
+	}
+	return r.changed
+}
+
+// StopWaiters ends every feed wait, now and in future, so that a server
+// shutting down is not held up by long polls (register it with
+// http.Server.RegisterOnShutdown). Calling it twice is harmless.
+func (r *Revocations) StopWaiters() {
+	ch := r.feed.stopped()
+	select {
+	case <-ch:
+	default:
+		close(ch)
+	}
+}
+
+// FeedEntry is one revocation as the feed publishes it: tokens whose jti
+// or origin_jti equals ID must be refused until Exp.
+type FeedEntry struct {
+	Seq int64  `json:"seq"`
+	ID  string `json:"id"`
+	Exp int64  `json:"exp"` // Unix seconds
+}
+
+// Feed is one answer of the feed. Cursor is the sequence number to pass
+// as after next time; it advances over other tenants' revocations too.
+type Feed struct {
+	Revocations []FeedEntry `json:"revocations"`
+	Cursor      int64       `json:"cursor"`
+}
+
+// RevocationFeed returns the revocations of c's tenant with a sequence
+// number above after. If there are none it waits up to wait (at most
+// MaxFeedWait) for one, and returns an empty list with the cursor when
+// the wait ends, ctx ends or the server stops.
+func (i *Issuer) RevocationFeed(ctx context.Context, c *Client, after int64, wait time.Duration) (*Feed, error) {
+	if after < 0 {
+		return nil, actas.Errorf(actas.EINVALID, "after must not be negative")
+	}
+	wait = min(max(wait, 0), MaxFeedWait)
+	var timer <-chan time.Time
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		timer = t.C
+	}
+	waiting := false
+	defer func() {
+		if waiting {
+			i.revoked.feed.waiters.Add(-1)
+		}
+	}()
+	f := &Feed{Revocations: []FeedEntry{}, Cursor: after}
+	for {
+		// Take the channel before reading, so that a revocation committed
+		// between the read and the wait still wakes us.
+		changed := i.revoked.Changed()
+		if err := i.feedPages(ctx, c.Tenant.ID, f); err != nil {
+			return nil, err
+		}
+		if len(f.Revocations) > 0 || wait == 0 {
+			return f, nil
+		}
+		if !waiting {
+			if i.revoked.feed.waiters.Add(1) > MaxFeedWaiters {
+				i.revoked.feed.waiters.Add(-1)
+				return nil, errFeedBusy
+			}
+			waiting = true
+		}
+		select {
+		case <-changed:
+		case <-timer:
+			return f, nil
+		case <-ctx.Done():
+			return f, nil
+		case <-i.revoked.feed.stopped():
+			return f, nil
+		}
+	}
+}
+
+// feedPages appends the tenant's revocations after f.Cursor to f,
+// scanning at most feedMaxPages pages of the shared log.
+func (i *Issuer) feedPages(ctx context.Context, tenantID string, f *Feed) error {
+	now := i.now()
+	for range feedMaxPages {
+		list, err := i.store.Revocations(ctx, f.Cursor, now, feedPage)
+		if err != nil {
+			return wrap("revocation feed", err)
+		}
+		for _, rv := range list {
+			f.Cursor = max(f.Cursor, rv.Seq)
+			if rv.TenantID == tenantID {
+				// Round up: an entry must outlive every token it covers.
+				exp := (rv.ExpiresAt.UnixMilli() + 999) / 1000
+				f.Revocations = append(f.Revocations, FeedEntry{Seq: rv.Seq, ID: rv.ID, Exp: exp})
+			}
+		}
+		if len(list) < feedPage || len(f.Revocations) > 0 {
+			return nil
+		}
+	}
+	return nil
+}
