@@ -36,6 +36,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /auth/impersonate", s.postImpersonate)
 	mux.HandleFunc("/auth/impersonate", s.methodNotAllowed("POST"))
 	mux.HandleFunc("POST /{pool}/oauth2/token", s.postOAuthToken)
+	mux.HandleFunc("POST /{pool}/oauth2/revoke", s.postRevoke)
+	mux.HandleFunc("POST /{pool}/oauth2/introspect", s.postIntrospect)
+	mux.HandleFunc("GET /{pool}/revocations", s.getRevocations)
 	mux.HandleFunc("GET /{pool}/.well-known/openid-configuration", s.discovery)
 	mux.HandleFunc("GET /{pool}/.well-known/jwks.json", s.jwks)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
