@@ -1,0 +1,345 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/actas-dev/actas"
+)
+
+const sessionCols = `id, tenant_id, user_id, auth_time, expires_at, last_refresh_at, revoked_at, revoke_reason,
+	client_ip, user_agent, refreshable, refresh_generation, rotated_at, impersonator_id, parent_id, reason,
+	created_at`
+
+// sessionRow holds the columns of sessionCols while they are scanned.
+type sessionRow struct {
+	s                                             actas.Session
+	auth, expires, refreshed, revoked, rot, creat int64
+}
+
+func (r *sessionRow) dest() []any {
+	s := &r.s
+	return []any{&s.ID, &s.TenantID, &s.UserID, &r.auth, &r.expires, &r.refreshed, &r.revoked, &s.RevokeReason,
+		&s.ClientIP, &s.UserAgent, &s.Refreshable, &s.RefreshGeneration, &r.rot, &s.ImpersonatorID, &s.ParentID,
+		&s.Reason, &r.creat}
+}
+
+func (r *sessionRow) session() *actas.Session {
+	s := r.s
+	s.AuthTime, s.ExpiresAt, s.LastRefreshAt = fromMS(r.auth), fromMS(r.expires), fromMS(r.refreshed)
+	s.RevokedAt, s.RotatedAt, s.CreatedAt = fromMS(r.revoked), fromMS(r.rot), fromMS(r.creat)
+	return &s
+}
+
+func scanSession(row scanner) (*actas.Session, error) {
+	var r sessionRow
+	if err := row.Scan(r.dest()...); err != nil {
+		return nil, err
+	}
+	return r.session(), nil
+}
+
+// sessionArgs returns the values of sessionCols after id and tenant_id.
+func sessionArgs(s *actas.Session) []any {
+	return []any{s.UserID, ms(s.AuthTime), ms(s.ExpiresAt), ms(s.LastRefreshAt), ms(s.RevokedAt),
+		s.RevokeReason, s.ClientIP, s.UserAgent, s.Refreshable, s.RefreshGeneration, ms(s.RotatedAt),
+		s.ImpersonatorID, s.ParentID, s.Reason, ms(s.CreatedAt)}
+}
+
+func insertRefreshToken(ctx context.Context, tx *sql.Tx, sessionID string, rt *actas.RefreshToken) error {
+	if rt.SessionID != "" && rt.SessionID != sessionID {
+		return fmt.Errorf("refresh token belongs to session %q, not %q", rt.SessionID, sessionID)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (hash, session_id, generation, created_at)
+		VALUES (?, ?, ?, ?)`, blob(rt.Hash), sessionID, rt.Generation, ms(rt.CreatedAt))
+	return err
+}
+
+// CreateSession stores a session, its first refresh token and its audit
+// event in one transaction. On success ev.ID is set.
+func (db *DB) CreateSession(ctx context.Context, s *actas.Session, rt *actas.RefreshToken, ev *actas.AuditEvent) error {
+	var evID int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		args := append([]any{s.ID, s.TenantID}, sessionArgs(s)...)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (`+sessionCols+`) VALUES (`+
+			placeholders(len(args))+`)`, args...); err != nil {
+			return err
+		}
+		if rt != nil {
+			if err := insertRefreshToken(ctx, tx, s.ID, rt); err != nil {
+				return err
+			}
+		}
+		if ev != nil {
+			var err error
+			if evID, err = insertAudit(ctx, tx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return wrap("create session", err)
+	}
+	if ev != nil {
+		ev.ID = evID
+	}
+	return nil
+}
+
+// Session returns the session with this id.
+func (db *DB) Session(ctx context.Context, id string) (*actas.Session, error) {
+	s, err := scanSession(db.r.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, id))
+	if err != nil {
+		return nil, wrap("session", err)
+	}
+	return s, nil
+}
+
+// SessionByRefreshToken returns the refresh token with this hash, of any
+// generation, and its session, in one query.
+func (db *DB) SessionByRefreshToken(ctx context.Context, hash []byte) (*actas.Session, *actas.RefreshToken, error) {
+	var (
+		r       sessionRow
+		rt      actas.RefreshToken
+		created int64
+	)
+	dest := append([]any{&rt.Hash, &rt.SessionID, &rt.Generation, &created}, r.dest()...)
+	if err := db.byRefresh.QueryRowContext(ctx, blob(hash)).Scan(dest...); err != nil {
+		return nil, nil, wrap("session by refresh token", err)
+	}
+	rt.CreatedAt = fromMS(created)
+	return r.session(), &rt, nil
+}
+
+// prefixed qualifies every column of a comma-separated list with p.
+func prefixed(p, cols string) string {
+	fields := strings.Split(cols, ",")
+	for i, f := range fields {
+		fields[i] = p + strings.TrimSpace(f)
+	}
+	return strings.Join(fields, ", ")
+}
+
+// Sessions returns a tenant's sessions matching f, oldest first. With
+// ActiveAt set, a session is active if it was not yet revoked at that time
+// and expires after it.
+func (db *DB) Sessions(ctx context.Context, f actas.SessionFilter) ([]*actas.Session, error) {
+	if f.TenantID == "" {
+		return nil, errors.New("sessions: tenant id required")
+	}
+	where, args := []string{"tenant_id = ?"}, []any{f.TenantID}
+	if f.UserID != "" {
+		where, args = append(where, "user_id = ?"), append(args, f.UserID)
+	}
+	if !f.ActiveAt.IsZero() {
+		at := ms(f.ActiveAt)
+		where = append(where, "(revoked_at = 0 OR revoked_at > ?)", "expires_at > ?")
+		args = append(args, at, at)
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE `+
+		strings.Join(where, " AND ")+` ORDER BY created_at, id`+limitClause(f.Limit), args...)
+	if err != nil {
+		return nil, wrap("sessions", err)
+	}
+	out, err := collect(rows, scanSession)
+	return out, wrap("sessions", err)
+}
+
+// UpdateSession reads, modifies and writes a session in one transaction,
+// storing the refresh token fn returns. The single write connection
+// serialises concurrent updaters. A change of ID or TenantID by fn is not
+// written.
+func (db *DB) UpdateSession(ctx context.Context, id string, fn func(*actas.Session) (*actas.RefreshToken, error)) (*actas.Session, error) {
+	const sel = `SELECT ` + sessionCols + ` FROM sessions WHERE id = ?`
+	var out *actas.Session
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		s, err := scanSession(tx.QueryRowContext(ctx, sel, id))
+		if err != nil {
+			return err
+		}
+		rt, err := fn(s)
+		if err != nil {
+			return errFn{err}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET user_id = ?, auth_time = ?, expires_at = ?,
+			last_refresh_at = ?, revoked_at = ?, revoke_reason = ?, client_ip = ?, user_agent = ?, refreshable = ?,
+			refresh_generation = ?, rotated_at = ?, impersonator_id = ?, parent_id = ?, reason = ?, created_at = ?
+			WHERE id = ?`, append(sessionArgs(s), id)...); err != nil {
+			return err
+		}
+		if rt != nil {
+			if err := insertRefreshToken(ctx, tx, id, rt); err != nil {
+				return err
+			}
+		}
+		out, err = scanSession(tx.QueryRowContext(ctx, sel, id))
+		return err
+	})
+	if err != nil {
+		return nil, wrap("update session", err)
+	}
+	return out, nil
+}
+
+// RevokeSessions revokes the unrevoked sessions matching q and the
+// unrevoked descendants (through ParentID) of every session matching q,
+// revoked or not, so that a repeated call also catches a child created
+// while its parent was being revoked. Sessions matching q get reason;
+// sessions revoked only as descendants get actas.ReasonParentRevoked. It
+// appends one Revocation per revoked session and returns the revoked
+// sessions, oldest first.
+func (db *DB) RevokeSessions(ctx context.Context, q actas.RevokeQuery, at time.Time, reason string) ([]*actas.Session, error) {
+	where, args := []string{"tenant_id = ?"}, []any{q.TenantID}
+	for _, c := range []struct{ col, val string }{
+		{"id", q.SessionID}, {"user_id", q.UserID}, {"impersonator_id", q.ImpersonatorID},
+	} {
+		if c.val != "" {
+			where, args = append(where, c.col+" = ?"), append(args, c.val)
+		}
+	}
+	if q.TenantID == "" || len(where) == 1 {
+		return nil, errors.New("revoke sessions: tenant id and at least one other field required")
+	}
+	match := strings.Join(where, " AND ")
+	atMS := ms(at)
+
+	var out []*actas.Session
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		direct, err := updateReturning(ctx, tx, `UPDATE sessions SET revoked_at = ?, revoke_reason = ?
+			WHERE revoked_at = 0 AND `+match+` RETURNING `+sessionCols,
+			append([]any{atMS, reason}, args...)...)
+		if err != nil {
+			return err
+		}
+		// Descendants of every matching session, within the tenant. UNION
+		// (not UNION ALL) ends the recursion even on a cycle.
+		desc, err := updateReturning(ctx, tx, `WITH RECURSIVE tree(id) AS (
+				SELECT id FROM sessions WHERE `+match+`
+				UNION
+				SELECT s.id FROM sessions s JOIN tree ON s.parent_id = tree.id WHERE s.tenant_id = ?
+			)
+			UPDATE sessions SET revoked_at = ?, revoke_reason = ?
+			WHERE revoked_at = 0 AND id IN (SELECT id FROM tree) RETURNING `+sessionCols,
+			append(args, q.TenantID, atMS, actas.ReasonParentRevoked)...)
+		if err != nil {
+			return err
+		}
+		out = append(direct, desc...)
+		for _, s := range out {
+			if _, err := insertRevocation(ctx, tx, &actas.Revocation{
+				TenantID: s.TenantID, ID: s.ID, RevokedAt: at, ExpiresAt: s.ExpiresAt,
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrap("revoke sessions", err)
+	}
+	slices.SortFunc(out, func(a, b *actas.Session) int {
+		return cmpOr(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+func cmpOr(a, b int) int {
+	if a != 0 {
+		return a
+	}
+	return b
+}
+
+func updateReturning(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]*actas.Session, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanSession)
+}
+
+func insertRevocation(ctx context.Context, tx *sql.Tx, r *actas.Revocation) (int64, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO revocations (tenant_id, id, revoked_at, expires_at)
+		VALUES (?, ?, ?, ?)`, r.TenantID, r.ID, ms(r.RevokedAt), ms(r.ExpiresAt))
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+// RevokeToken appends a Revocation for one token id and sets r.Seq.
+func (db *DB) RevokeToken(ctx context.Context, r *actas.Revocation) error {
+	var seq int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		seq, err = insertRevocation(ctx, tx, r)
+		return err
+	})
+	if err != nil {
+		return wrap("revoke token", err)
+	}
+	r.Seq = seq
+	return nil
+}
+
+// Revocations returns up to limit revocations (all for limit <= 0) after
+// the cursor that have not expired at now; one that expires exactly at now
+// is still returned, as PurgeExpired keeps it too.
+func (db *DB) Revocations(ctx context.Context, after int64, now time.Time, limit int) ([]*actas.Revocation, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT seq, tenant_id, id, revoked_at, expires_at FROM revocations
+		WHERE seq > ? AND expires_at >= ? ORDER BY seq`+limitClause(limit), after, ms(now))
+	if err != nil {
+		return nil, wrap("revocations", err)
+	}
+	out, err := collect(rows, func(row scanner) (*actas.Revocation, error) {
+		var (
+			r                actas.Revocation
+			revoked, expires int64
+		)
+		if err := row.Scan(&r.Seq, &r.TenantID, &r.ID, &revoked, &expires); err != nil {
+			return nil, err
+		}
+		r.RevokedAt, r.ExpiresAt = fromMS(revoked), fromMS(expires)
+		return &r, nil
+	})
+	return out, wrap("revocations", err)
+}
+
+// PurgeExpired deletes sessions (with their refresh tokens) and
+// revocations that expired before now.
+func (db *DB) PurgeExpired(ctx context.Context, now time.Time) (sessions, revocations int, err error) {
+	cut := ms(now)
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE session_id IN
+			(SELECT id FROM sessions WHERE expires_at < ?)`, cut); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, cut)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		sessions = int(n)
+		if res, err = tx.ExecContext(ctx, `DELETE FROM revocations WHERE expires_at < ?`, cut); err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		revocations = int(n)
+		return nil
+	})
+	if err != nil {
+		return 0, 0, wrap("purge expired", err)
+	}
+	return sessions, revocations, nil
+}

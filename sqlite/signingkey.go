@@ -1,0 +1,114 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/actas-dev/actas"
+)
+
+const signingKeyCols = `kid, tenant_id, key_use, alg, state, private_enc, public_der, created_at, activate_at,
+	retire_until`
+
+func scanSigningKey(row scanner) (*actas.SigningKey, error) {
+	var (
+		k                         actas.SigningKey
+		created, activate, retire int64
+	)
+	if err := row.Scan(&k.KID, &k.TenantID, &k.Use, &k.Alg, &k.State, &k.PrivateEnc, &k.PublicDER,
+		&created, &activate, &retire); err != nil {
+		return nil, err
+	}
+	k.CreatedAt, k.ActivateAt, k.RetireUntil = fromMS(created), fromMS(activate), fromMS(retire)
+	return &k, nil
+}
+
+func insertSigningKey(ctx context.Context, tx *sql.Tx, k *actas.SigningKey) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO signing_keys (`+signingKeyCols+`) VALUES (`+placeholders(10)+`)`,
+		k.KID, k.TenantID, k.Use, k.Alg, k.State, blob(k.PrivateEnc), blob(k.PublicDER),
+		ms(k.CreatedAt), ms(k.ActivateAt), ms(k.RetireUntil))
+	return err
+}
+
+// CreateSigningKey stores a new signing key.
+func (db *DB) CreateSigningKey(ctx context.Context, k *actas.SigningKey) error {
+	return wrap("create signing key", db.write(ctx, func(tx *sql.Tx) error {
+		return insertSigningKey(ctx, tx, k)
+	}))
+}
+
+// signingKeysQuery lists a tenant's keys, oldest first; keys created in
+// the same millisecond come by kid.
+const signingKeysQuery = `SELECT ` + signingKeyCols + ` FROM signing_keys WHERE tenant_id = ?
+	ORDER BY created_at, kid`
+
+// SigningKeys returns a tenant's keys in every state, oldest first.
+func (db *DB) SigningKeys(ctx context.Context, tenantID string) ([]*actas.SigningKey, error) {
+	rows, err := db.r.QueryContext(ctx, signingKeysQuery, tenantID)
+	if err != nil {
+		return nil, wrap("signing keys", err)
+	}
+	out, err := collect(rows, scanSigningKey)
+	return out, wrap("signing keys", err)
+}
+
+// UpdateSigningKeys reads, modifies and writes a tenant's keys in one
+// transaction. Keys in fn's result whose kid is new are created; the others
+// are updated (all fields but kid and tenant). A key missing from the
+// result is left as it was, not deleted. It returns every key of the
+// tenant afterwards, oldest first. An unknown tenant is ErrNotFound.
+func (db *DB) UpdateSigningKeys(ctx context.Context, tenantID string, fn func([]*actas.SigningKey) ([]*actas.SigningKey, error)) ([]*actas.SigningKey, error) {
+	var out []*actas.SigningKey
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		var one int
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM tenants WHERE id = ?`, tenantID).Scan(&one); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, signingKeysQuery, tenantID)
+		if err != nil {
+			return err
+		}
+		keys, err := collect(rows, scanSigningKey)
+		if err != nil {
+			return err
+		}
+		existing := make(map[string]bool, len(keys))
+		for _, k := range keys {
+			existing[k.KID] = true
+		}
+		keys, err = fn(keys)
+		if err != nil {
+			return errFn{err}
+		}
+		for _, k := range keys {
+			if k.TenantID != "" && k.TenantID != tenantID {
+				return fmt.Errorf("key %q belongs to another tenant", k.KID)
+			}
+			if !existing[k.KID] {
+				nk := *k
+				nk.TenantID = tenantID
+				if err := insertSigningKey(ctx, tx, &nk); err != nil {
+					return err
+				}
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE signing_keys SET key_use = ?, alg = ?, state = ?,
+				private_enc = ?, public_der = ?, created_at = ?, activate_at = ?, retire_until = ?
+				WHERE kid = ? AND tenant_id = ?`,
+				k.Use, k.Alg, k.State, blob(k.PrivateEnc), blob(k.PublicDER), ms(k.CreatedAt),
+				ms(k.ActivateAt), ms(k.RetireUntil), k.KID, tenantID); err != nil {
+				return err
+			}
+		}
+		if rows, err = tx.QueryContext(ctx, signingKeysQuery, tenantID); err != nil {
+			return err
+		}
+		out, err = collect(rows, scanSigningKey)
+		return err
+	})
+	if err != nil {
+		return nil, wrap("update signing keys", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,259 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/actas-dev/actas"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+var _ actas.Store = (*DB)(nil)
+
+// busyTimeout is how long a statement waits for another process's write
+// lock before failing with SQLITE_BUSY (reported as actas.ErrUnavailable).
+const busyTimeout = 5 * time.Second
+
+// DB is an actas.Store on one SQLite file. It is safe for concurrent use.
+type DB struct {
+	w *sql.DB // the one write connection; every transaction is BEGIN IMMEDIATE
+	r *sql.DB // read-only connections, used in parallel with w
+
+	migrations *goose.Provider
+
+	byRefresh *sql.Stmt // SessionByRefreshToken, on r
+}
+
+// Open opens (creating it if needed) the database file at path and applies
+// every pending migration. path must name a file: ":memory:" and URIs are
+// refused, as the writer and the readers must share one database.
+func Open(ctx context.Context, path string) (_ *DB, err error) {
+	if path == "" || path == ":memory:" || strings.ContainsAny(path, "?") || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("open sqlite: %q is not a database file path", path)
+	}
+	busy := fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeout.Milliseconds())
+	db := &DB{}
+	defer func() {
+		if err != nil {
+			_ = db.Close()
+			err = fmt.Errorf("open sqlite: %w", mapErr(err))
+		}
+	}()
+
+	db.w, err = sql.Open("sqlite", path+"?_txlock=immediate&"+busy+
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)")
+	if err != nil {
+		return nil, err
+	}
+	db.w.SetMaxOpenConns(1)
+	db.w.SetMaxIdleConns(1)
+	db.w.SetConnMaxIdleTime(0)
+	db.w.SetConnMaxLifetime(0)
+	// The writer connects first: it creates the file and switches it to WAL
+	// before any reader opens it.
+	if err := db.w.PingContext(ctx); err != nil {
+		return nil, err
+	}
+	sub, err := fs.Sub(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	if db.migrations, err = goose.NewProvider(goose.DialectSQLite3, db.w, sub,
+		goose.WithDisableGlobalRegistry(true)); err != nil {
+		return nil, err
+	}
+	if _, err := db.migrations.Up(ctx); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+
+	if db.r, err = sql.Open("sqlite", path+"?"+busy+"&_pragma=query_only(1)"); err != nil {
+		return nil, err
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	db.r.SetMaxOpenConns(n)
+	db.r.SetMaxIdleConns(n)
+	db.r.SetConnMaxIdleTime(0)
+	db.r.SetConnMaxLifetime(0)
+	// The lookup of every refresh, prepared once.
+	if db.byRefresh, err = db.r.PrepareContext(ctx, `SELECT t.hash, t.session_id, t.generation, t.created_at, `+
+		prefixed("s.", sessionCols)+` FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+		WHERE t.hash = ?`); err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// Migrate applies every pending migration. Applying none is not an error.
+func (db *DB) Migrate(ctx context.Context) error {
+	if _, err := db.migrations.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", mapErr(err))
+	}
+	return nil
+}
+
+// MigrationsCurrent reports whether every migration this binary knows has
+// been applied. It creates goose's version table if it is missing.
+func (db *DB) MigrationsCurrent(ctx context.Context) (bool, error) {
+	pending, err := db.migrations.HasPending(ctx)
+	if err != nil {
+		return false, fmt.Errorf("migrations current: %w", mapErr(err))
+	}
+	return !pending, nil
+}
+
+// Ping checks that both the writer and the readers answer.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.w.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping: %w", mapErr(err))
+	}
+	if err := db.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping: %w", mapErr(err))
+	}
+	return nil
+}
+
+// Close closes every connection. The DB must not be used afterwards.
+func (db *DB) Close() error {
+	var errs []error
+	for _, c := range []*sql.DB{db.r, db.w} {
+		if c != nil {
+			errs = append(errs, c.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// write runs fn in one write transaction and commits it, returning fn's
+// error as is (callers pass it through wrap). Transactions are
+// serialised: the writer pool has a single connection, and BEGIN IMMEDIATE
+// takes the file's write lock before fn reads anything.
+func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// errFn marks an error returned by a caller's update function, which the
+// UpdateX methods return unchanged.
+type errFn struct{ err error }
+
+func (e errFn) Error() string { return e.err.Error() }
+
+// wrap returns nil for nil, the caller's own error unchanged if err came
+// from its update function, and otherwise err mapped to the storage
+// sentinels and prefixed with op.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var fe errFn
+	if errors.As(err, &fe) {
+		return fe.err
+	}
+	return fmt.Errorf("%s: %w", op, mapErr(err))
+}
+
+// mapErr translates SQLite result codes into the storage sentinels,
+// keeping the driver error in the chain for logs. It never looks at the
+// message text.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return actas.ErrNotFound
+	}
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch code := se.Code(); {
+	case code == sqlite3.SQLITE_CONSTRAINT_UNIQUE, code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return fmt.Errorf("%w: %w", actas.ErrConflict, err)
+	case code == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		// A row refers to a tenant, user or session that does not exist.
+		return fmt.Errorf("referenced record %w: %w", actas.ErrNotFound, err)
+	case code&0xff == sqlite3.SQLITE_BUSY, code&0xff == sqlite3.SQLITE_LOCKED:
+		return fmt.Errorf("%w: %w", actas.ErrUnavailable, err)
+	}
+	return err
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// ms encodes a time as Unix milliseconds, the zero time as 0.
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromMS decodes what ms encoded, in UTC.
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}
+
+// blob stores nil as an empty blob so that NOT NULL columns accept it.
+func blob(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+func encodeGroups(g []string) (string, error) {
+	if len(g) == 0 {
+		return "[]", nil
+	}
+	b, err := json.Marshal(g)
+	return string(b), err
+}
+
+func decodeGroups(s string) ([]string, error) {
+	var g []string
+	if err := json.Unmarshal([]byte(s), &g); err != nil {
+		return nil, fmt.Errorf("decode groups: %w", err)
+	}
+	if len(g) == 0 {
+		return nil, nil
+	}
+	return g, nil
+}
+
+// placeholders returns "?, ?, …" with n marks.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// limitClause returns " LIMIT n" for a positive n, else "".
+func limitClause(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" LIMIT %d", n)
+}

@@ -1,0 +1,212 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/actas-dev/actas"
+)
+
+const tenantCols = `id, name, user_pool_id, client_id, endpoint_url, settings, created_at`
+
+func scanTenant(row scanner) (*actas.Tenant, error) {
+	var (
+		t        actas.Tenant
+		settings string
+		created  int64
+	)
+	if err := row.Scan(&t.ID, &t.Name, &t.UserPoolID, &t.ClientID, &t.EndpointURL, &settings, &created); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(settings), &t.Settings); err != nil {
+		return nil, fmt.Errorf("decode settings: %w", err)
+	}
+	t.CreatedAt = fromMS(created)
+	return &t, nil
+}
+
+// CreateTenant stores a tenant, its first API key (if any) and its first
+// signing keys in one transaction.
+func (db *DB) CreateTenant(ctx context.Context, t *actas.Tenant, key *actas.APIKey, keys []*actas.SigningKey) error {
+	settings, err := json.Marshal(t.Settings)
+	if err != nil {
+		return fmt.Errorf("create tenant: %w", err)
+	}
+	return wrap("create tenant", db.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tenants (`+tenantCols+`) VALUES (`+placeholders(7)+`)`,
+			t.ID, t.Name, t.UserPoolID, t.ClientID, t.EndpointURL, string(settings), ms(t.CreatedAt)); err != nil {
+			return err
+		}
+		if key != nil {
+			if err := insertAPIKey(ctx, tx, key); err != nil {
+				return err
+			}
+		}
+		for _, k := range keys {
+			if err := insertSigningKey(ctx, tx, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+}
+
+func (db *DB) tenantWhere(ctx context.Context, op, where string, arg any) (*actas.Tenant, error) {
+	t, err := scanTenant(db.r.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE `+where, arg))
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return t, nil
+}
+
+// Tenant returns the tenant with this id.
+func (db *DB) Tenant(ctx context.Context, id string) (*actas.Tenant, error) {
+	return db.tenantWhere(ctx, "tenant", "id = ?", id)
+}
+
+// TenantByName returns the tenant with this name.
+func (db *DB) TenantByName(ctx context.Context, name string) (*actas.Tenant, error) {
+	return db.tenantWhere(ctx, "tenant by name", "name = ?", name)
+}
+
+// TenantByPoolID returns the tenant with this user pool id.
+func (db *DB) TenantByPoolID(ctx context.Context, poolID string) (*actas.Tenant, error) {
+	return db.tenantWhere(ctx, "tenant by pool id", "user_pool_id = ?", poolID)
+}
+
+// Tenants returns every tenant, by name.
+func (db *DB) Tenants(ctx context.Context) ([]*actas.Tenant, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+tenantCols+` FROM tenants ORDER BY name`)
+	if err != nil {
+		return nil, wrap("tenants", err)
+	}
+	out, err := collect(rows, scanTenant)
+	return out, wrap("tenants", err)
+}
+
+// UpdateTenant reads, modifies and writes a tenant in one transaction.
+func (db *DB) UpdateTenant(ctx context.Context, id string, fn func(*actas.Tenant) error) (*actas.Tenant, error) {
+	const sel = `SELECT ` + tenantCols + ` FROM tenants WHERE id = ?`
+	var out *actas.Tenant
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		t, err := scanTenant(tx.QueryRowContext(ctx, sel, id))
+		if err != nil {
+			return err
+		}
+		if err := fn(t); err != nil {
+			return errFn{err}
+		}
+		settings, err := json.Marshal(t.Settings)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET name = ?, user_pool_id = ?, client_id = ?,
+			endpoint_url = ?, settings = ?, created_at = ? WHERE id = ?`,
+			t.Name, t.UserPoolID, t.ClientID, t.EndpointURL, string(settings), ms(t.CreatedAt), id); err != nil {
+			return err
+		}
+		out, err = scanTenant(tx.QueryRowContext(ctx, sel, id))
+		return err
+	})
+	if err != nil {
+		return nil, wrap("update tenant", err)
+	}
+	return out, nil
+}
+
+const apiKeyCols = `id, tenant_id, name, hash, created_at, last_used_at, revoked_at`
+
+func scanAPIKey(row scanner) (*actas.APIKey, error) {
+	var (
+		k                      actas.APIKey
+		created, used, revoked int64
+	)
+	if err := row.Scan(&k.ID, &k.TenantID, &k.Name, &k.Hash, &created, &used, &revoked); err != nil {
+		return nil, err
+	}
+	k.CreatedAt, k.LastUsedAt, k.RevokedAt = fromMS(created), fromMS(used), fromMS(revoked)
+	return &k, nil
+}
+
+func insertAPIKey(ctx context.Context, tx *sql.Tx, k *actas.APIKey) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+apiKeyCols+`) VALUES (`+placeholders(7)+`)`,
+		k.ID, k.TenantID, k.Name, blob(k.Hash), ms(k.CreatedAt), ms(k.LastUsedAt), ms(k.RevokedAt))
+	return err
+}
+
+// CreateAPIKey stores a new API key.
+func (db *DB) CreateAPIKey(ctx context.Context, k *actas.APIKey) error {
+	return wrap("create api key", db.write(ctx, func(tx *sql.Tx) error {
+		return insertAPIKey(ctx, tx, k)
+	}))
+}
+
+// APIKey returns the API key with this id.
+func (db *DB) APIKey(ctx context.Context, id string) (*actas.APIKey, error) {
+	k, err := scanAPIKey(db.r.QueryRowContext(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE id = ?`, id))
+	if err != nil {
+		return nil, wrap("api key", err)
+	}
+	return k, nil
+}
+
+// APIKeys returns a tenant's API keys, oldest first.
+func (db *DB) APIKeys(ctx context.Context, tenantID string) ([]*actas.APIKey, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE tenant_id = ?
+		ORDER BY created_at, id`, tenantID)
+	if err != nil {
+		return nil, wrap("api keys", err)
+	}
+	out, err := collect(rows, scanAPIKey)
+	return out, wrap("api keys", err)
+}
+
+// RevokeAPIKey marks a key revoked; a revoked key keeps its first
+// revocation time.
+func (db *DB) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
+	return wrap("revoke api key", db.write(ctx, func(tx *sql.Tx) error {
+		return execOne(ctx, tx, `UPDATE api_keys SET revoked_at = CASE WHEN revoked_at = 0 THEN ? ELSE revoked_at END
+			WHERE id = ?`, ms(at), id)
+	}))
+}
+
+// TouchAPIKey records a use of the key. Concurrent touches keep the latest
+// time.
+func (db *DB) TouchAPIKey(ctx context.Context, id string, at time.Time) error {
+	return wrap("touch api key", db.write(ctx, func(tx *sql.Tx) error {
+		return execOne(ctx, tx, `UPDATE api_keys SET last_used_at = MAX(last_used_at, ?) WHERE id = ?`, ms(at), id)
+	}))
+}
+
+// execOne runs a statement that must affect a row; none is ErrNotFound.
+func execOne(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return actas.ErrNotFound
+	}
+	return nil
+}
+
+// collect scans every row and closes rows.
+func collect[T any](rows *sql.Rows, scan func(scanner) (*T, error)) ([]*T, error) {
+	defer rows.Close()
+	var out []*T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
