@@ -325,3 +325,20 @@ func TestServeDevAndShutdown(t *testing.T) {
 		t.Fatal("serve did not stop")
 	}
 }
+
+func TestProductionModeRequiresMasterKey(t *testing.T) {
+	h := newHarness(t)
+	delete(h.env, "ACTAS_MASTER_KEY")
+	_, errOut, code := h.cli("", "serve", "--production", "--addr", "127.0.0.1:0")
+	if code != 1 || !strings.Contains(errOut, "ACTAS_MASTER_KEY") {
+		t.Fatalf("serve --production without a master key: exit %d, %q", code, errOut)
+	}
+	h.env["ACTAS_PRODUCTION"] = "true"
+	if _, errOut, code := h.cli("", "serve", "--addr", "127.0.0.1:0"); code != 1 || !strings.Contains(errOut, "ACTAS_MASTER_KEY") {
+		t.Fatalf("ACTAS_PRODUCTION=true without a master key: exit %d, %q", code, errOut)
+	}
+	h.env["ACTAS_MASTER_KEY"] = testMasterKey
+	if _, _, code := h.cli("", "serve", "--dev", "--addr", "127.0.0.1:0"); code != 2 {
+		t.Fatalf("--dev in production mode: exit %d, want 2", code)
+	}
+}

@@ -25,11 +25,12 @@ func (m *Main) logger(format string) *slog.Logger {
 }
 
 type serveFlags struct {
-	addr      string
-	publicURL string
-	dev       bool
-	logFormat string
-	drain     time.Duration
+	addr       string
+	publicURL  string
+	dev        bool
+	production bool
+	logFormat  string
+	drain      time.Duration
 }
 
 func (m *Main) serveCommand(g *globals) *cobra.Command {
@@ -45,6 +46,7 @@ func (m *Main) serveCommand(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&f.addr, "addr", ":8080", "address to listen on")
 	cmd.Flags().StringVar(&f.publicURL, "public-url", "", "base URL clients reach actas at; issuers are <public-url>/<userPoolId> (default http://<addr>)")
 	cmd.Flags().BoolVar(&f.dev, "dev", false, "on an empty database, create a demo tenant and users and print their credentials")
+	cmd.Flags().BoolVar(&f.production, "production", false, "production mode: refuse to start without ACTAS_MASTER_KEY, refuse --dev (env ACTAS_PRODUCTION=true)")
 	cmd.Flags().StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	cmd.Flags().DurationVar(&f.drain, "drain-timeout", 30*time.Second, "on SIGTERM, how long to let in-flight requests finish")
 	return cmd
@@ -65,6 +67,14 @@ func defaultPublicURL(addr string) string {
 func (m *Main) serve(ctx context.Context, g *globals, f *serveFlags) error {
 	if f.logFormat != "text" && f.logFormat != "json" {
 		return usageError{fmt.Errorf("--log-format must be text or json")}
+	}
+	if f.production || m.Getenv("ACTAS_PRODUCTION") == "true" || m.Getenv("ACTAS_PRODUCTION") == "1" {
+		switch {
+		case f.dev:
+			return usageError{fmt.Errorf("--dev cannot be used in production mode")}
+		case m.Getenv("ACTAS_MASTER_KEY") == "":
+			return fmt.Errorf("production mode requires ACTAS_MASTER_KEY (actas keys genmaster prints one); refusing to start")
+		}
 	}
 	log := m.logger(f.logFormat)
 	ln, err := net.Listen("tcp", f.addr)
