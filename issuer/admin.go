@@ -116,10 +116,18 @@ func (i *Issuer) SetTenant(ctx context.Context, name string, set func(*actas.Ten
 }
 
 // ensureKeys creates signing keys for the tenant's algorithm if it has
-// none (after the algorithm was changed).
+// none (after the algorithm was changed), and retires the keys of any
+// other algorithm: they stay in JWKS until the tokens they signed have
+// expired.
 func (i *Issuer) ensureKeys(ctx context.Context, t *actas.Tenant) error {
 	now := i.now()
 	_, err := i.store.UpdateSigningKeys(ctx, t.ID, func(keys []*actas.SigningKey) ([]*actas.SigningKey, error) {
+		for _, k := range keys {
+			if k.Alg != t.Settings.SigningAlg && k.State != actas.KeyRetired {
+				k.State = actas.KeyRetired
+				k.RetireUntil = now.Add(actas.MaxAccessTTL)
+			}
+		}
 		for _, use := range []string{actas.KeyUseID, actas.KeyUseAccess} {
 			has := slices.ContainsFunc(keys, func(k *actas.SigningKey) bool {
 				return k.Use == use && k.Alg == t.Settings.SigningAlg && k.State != actas.KeyRetired

@@ -342,3 +342,40 @@ func TestProductionModeRequiresMasterKey(t *testing.T) {
 		t.Fatalf("--dev in production mode: exit %d, want 2", code)
 	}
 }
+
+func TestSigningAlgorithmPerTenant(t *testing.T) {
+	for _, alg := range []string{"ES256", "EdDSA"} {
+		t.Run(alg, func(t *testing.T) {
+			h, ten := setup(t)
+			old := sessionOf(t, h.signIn(ten.APIKey, "alice", "alice-password"))
+			h.mustCLI(nil, "tenant", "set", "acme", "signing_alg="+alg)
+			h.clock.Advance(31 * time.Second) // past the server's tenant and key caches
+			s := sessionOf(t, h.signIn(ten.APIKey, "alice", "alice-password"))
+			for _, tok := range []string{str(s, "authorization"), str(s, "accessToken")} {
+				if got := headerOf(t, tok)["alg"]; got != alg {
+					t.Fatalf("alg = %v, want %s", got, alg)
+				}
+			}
+			ctx := oidc.ClientContext(context.Background(), http.DefaultClient)
+			p, err := oidc.NewProvider(ctx, h.url+"/"+ten.UserPoolID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := p.Verifier(&oidc.Config{ClientID: ten.ClientID, Now: h.clock.Now, SupportedSigningAlgs: []string{"RS256", alg}})
+			if _, err := v.Verify(ctx, str(s, "authorization")); err != nil {
+				t.Fatalf("go-oidc rejects the %s ID token: %v", alg, err)
+			}
+			// Tokens of the retired RS256 key still verify until they expire,
+			// and the new tokens work everywhere actas accepts them.
+			if _, err := v.Verify(ctx, str(old, "authorization")); err != nil {
+				t.Errorf("RS256 token of the retired key: %v", err)
+			}
+			if r := h.do("POST", "/auth/token", map[string]any{"session": s}, "X-API-Key", ten.APIKey); r.status != 200 {
+				t.Errorf("refresh with %s access token: %d %s", alg, r.status, r.body)
+			}
+			if r := h.do("DELETE", "/auth/token", nil, "X-API-Key", ten.APIKey, "AccessToken", str(s, "accessToken")); r.status != 200 {
+				t.Errorf("expire with %s access token: %d %s", alg, r.status, r.body)
+			}
+		})
+	}
+}
