@@ -70,6 +70,7 @@ type harness struct {
 	env      map[string]string
 	url      string
 	logs     *syncBuffer
+	hash     *password.Params // argon2id parameters; cheapHash if nil
 	lastPool string
 	stop     context.CancelFunc
 	done     chan int
@@ -95,8 +96,15 @@ func (h *harness) main(stdin io.Reader, stdout, stderr io.Writer) *Main {
 		Stdin: stdin, Stdout: stdout, Stderr: stderr,
 		Getenv:     func(k string) string { return h.env[k] },
 		Now:        h.clock.Now,
-		HashParams: &cheapHash,
+		HashParams: h.hashParams(),
 	}
+}
+
+func (h *harness) hashParams() *password.Params {
+	if h.hash != nil {
+		return h.hash
+	}
+	return &cheapHash
 }
 
 // serve starts the server and waits until it accepts connections.

@@ -284,3 +284,29 @@ func TestNoSecretsInLogs(t *testing.T) {
 		t.Error("something JWT-like appears in logs or CLI output")
 	}
 }
+
+func TestSecurityHeadersEverywhere(t *testing.T) {
+	h, ten := setup(t)
+	s := h.signIn(ten.APIKey, "alice", "alice-password")
+	for name, r := range map[string]response{
+		"sign-in":      h.do("POST", "/auth/token", map[string]string{"username": "alice", "password": "alice-password"}, "X-API-Key", ten.APIKey),
+		"refresh":      h.do("POST", "/auth/token", s, "X-API-Key", ten.APIKey),
+		"error 403":    h.do("POST", "/auth/token", map[string]string{}),
+		"error 404":    h.do("GET", "/nothing/here", nil),
+		"discovery":    h.do("GET", "/"+ten.UserPoolID+"/.well-known/openid-configuration", nil),
+		"jwks":         h.do("GET", "/"+ten.UserPoolID+"/.well-known/jwks.json", nil),
+		"impersonate":  h.do("POST", "/auth/impersonate", map[string]string{"username": "x"}, "X-API-Key", ten.APIKey),
+		"healthz":      h.do("GET", "/healthz", nil),
+		"token (form)": h.do("POST", "/"+ten.UserPoolID+"/oauth2/token", "", "X-API-Key", ten.APIKey),
+	} {
+		if r.header.Get("X-Content-Type-Options") != "nosniff" || r.header.Get("X-Frame-Options") != "DENY" ||
+			r.header.Get("X-Request-Id") == "" || r.header.Get("Content-Security-Policy") == "" {
+			t.Errorf("%s: security headers missing: %v", name, r.header)
+		}
+		if strings.HasPrefix(name, "sign-in") || name == "refresh" || name == "impersonate" || name == "token (form)" {
+			if r.header.Get("Cache-Control") != "no-store" {
+				t.Errorf("%s: Cache-Control %q, want no-store", name, r.header.Get("Cache-Control"))
+			}
+		}
+	}
+}
