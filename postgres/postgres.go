@@ -1,0 +1,417 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/actas-dev/actas"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+var (
+	_ actas.Store              = (*DB)(nil)
+	_ actas.RevocationNotifier = (*DB)(nil)
+)
+
+const (
+	// opTimeout bounds every store call whose context has no shorter
+	// deadline: acquiring a connection, the queries and the commit. A
+	// database that stops answering costs a request at most this long,
+	// after which it fails with actas.ErrUnavailable (503 at the edge).
+	opTimeout = 5 * time.Second
+	// connectTimeout bounds dialling and authenticating one connection,
+	// unless the DSN sets connect_timeout.
+	connectTimeout = 5 * time.Second
+	// statementTimeout is the server-side bound on one statement, unless
+	// the DSN sets statement_timeout: it stops the database working on a
+	// query whose client has given up.
+	statementTimeout = "15s"
+	// maxRetries is how many times a transaction is retried after a
+	// serialization failure or a deadlock (SQLSTATE 40001, 40P01).
+	maxRetries = 3
+	// revocationChannel is the LISTEN/NOTIFY channel a revocation commit
+	// notifies, so that replicas sync at once instead of at their next poll.
+	revocationChannel = "actas_revocations"
+)
+
+// DB is an actas.Store on a PostgreSQL database shared by any number of
+// actas replicas. It is safe for concurrent use.
+type DB struct {
+	pool       *pgxpool.Pool
+	sqlDB      *sql.DB // the pool seen through database/sql, for goose
+	migrations *goose.Provider
+	notify     bool // the database supports NOTIFY (CockroachDB does not)
+
+	listenOnce sync.Once
+	changed    chan struct{}
+	stopListen context.CancelFunc
+	listenDone chan struct{}
+}
+
+// Open connects to the database at dsn (a postgres:// or postgresql://
+// URL or a key=value string) and applies every pending migration, under
+// an advisory lock so that replicas starting at once migrate one after
+// the other.
+//
+// The pool holds at most 4×GOMAXPROCS connections unless the DSN sets
+// pool_max_conns; connect_timeout defaults to 5 s and statement_timeout
+// to 15 s. Any other libpq/pgx parameter of the DSN applies as usual.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// pgx's message can quote the DSN; it redacts the password.
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	if !hasParam(dsn, "pool_max_conns") {
+		cfg.MaxConns = int32(4 * runtime.GOMAXPROCS(0))
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = connectTimeout
+	}
+	rp := cfg.ConnConfig.RuntimeParams
+	if _, ok := rp["statement_timeout"]; !ok {
+		rp["statement_timeout"] = statementTimeout
+	}
+	if _, ok := rp["application_name"]; !ok {
+		rp["application_name"] = "actas"
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", mapErr(err))
+	}
+	db := &DB{pool: pool, changed: make(chan struct{}, 1), listenDone: make(chan struct{})}
+	if err := db.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	db.sqlDB = stdlib.OpenDBFromPool(pool)
+	sub, err := fs.Sub(migrationFS, "migrations")
+	if err != nil {
+		db.closePools()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	// A session-level advisory lock held for the whole migration run:
+	// the other replicas retry every second, for up to ten minutes.
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 600))
+	if err != nil {
+		db.closePools()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	db.migrations, err = goose.NewProvider(goose.DialectPostgres, db.sqlDB, sub,
+		goose.WithDisableGlobalRegistry(true), goose.WithSessionLocker(locker))
+	if err != nil {
+		db.closePools()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.closePools()
+		return nil, err
+	}
+	db.notify = db.notifySupported(ctx)
+	return db, nil
+}
+
+// hasParam reports whether a URL or key=value DSN sets the parameter.
+func hasParam(dsn, name string) bool {
+	return strings.Contains(dsn, name+"=") || strings.Contains(dsn, name+" =")
+}
+
+// notifySupported reports whether NOTIFY works here: PostgreSQL has it,
+// CockroachDB answers feature_not_supported. Without it replicas still
+// follow revocations by polling.
+func (db *DB) notifySupported(ctx context.Context) bool {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	_, err := db.pool.Exec(ctx, `SELECT pg_notify($1, '')`, revocationChannel)
+	return err == nil
+}
+
+// Migrate applies every pending migration. Applying none is not an error.
+func (db *DB) Migrate(ctx context.Context) error {
+	if _, err := db.migrations.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", mapErr(err))
+	}
+	return nil
+}
+
+// MigrationsCurrent reports whether every migration this binary knows has
+// been applied. It creates goose's version table if it is missing.
+func (db *DB) MigrationsCurrent(ctx context.Context) (bool, error) {
+	pending, err := db.migrations.HasPending(ctx)
+	if err != nil {
+		return false, fmt.Errorf("migrations current: %w", mapErr(err))
+	}
+	return !pending, nil
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	if err := db.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("ping: %w", mapErr(err))
+	}
+	return nil
+}
+
+// Close stops the revocation listener and closes every connection. The
+// DB must not be used afterwards.
+func (db *DB) Close() error {
+	db.listenOnce.Do(func() { close(db.listenDone) }) // never started: nothing to wait for
+	if db.stopListen != nil {
+		db.stopListen()
+	}
+	<-db.listenDone
+	return db.closePools()
+}
+
+func (db *DB) closePools() error {
+	var err error
+	if db.sqlDB != nil {
+		err = db.sqlDB.Close()
+	}
+	db.pool.Close()
+	return err
+}
+
+// bound gives ctx a deadline opTimeout away unless it already has a
+// sooner one.
+func bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= opTimeout {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, opTimeout)
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// write runs fn in one transaction (READ COMMITTED, PostgreSQL's default)
+// and commits it, all within one bounded context, returning fn's error as
+// is (callers pass it through wrap). A serialization failure or deadlock
+// reruns the whole transaction, fn included, a few times: nothing was
+// written by the failed attempt.
+func (db *DB) write(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx) error) error {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	for attempt := 0; ; attempt++ {
+		err := pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{}, func(tx pgx.Tx) error { return fn(ctx, tx) })
+		if attempt < maxRetries && retryable(err) && ctx.Err() == nil {
+			continue
+		}
+		return err
+	}
+}
+
+// read runs fn with a bounded context on the pool.
+func (db *DB) read(ctx context.Context, fn func(ctx context.Context, q querier) error) error {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	return fn(ctx, db.pool)
+}
+
+func retryable(err error) bool {
+	var fe errFn
+	if errors.As(err, &fe) {
+		return false
+	}
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
+
+// errFn marks an error returned by a caller's update function, which the
+// UpdateX methods return unchanged.
+type errFn struct{ err error }
+
+func (e errFn) Error() string { return e.err.Error() }
+
+// wrap returns nil for nil, the caller's own error unchanged if err came
+// from its update function, and otherwise err mapped to the storage
+// sentinels and prefixed with op.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var fe errFn
+	if errors.As(err, &fe) {
+		return fe.err
+	}
+	return fmt.Errorf("%s: %w", op, mapErr(err))
+}
+
+// mapErr translates driver errors into the storage sentinels by SQLSTATE
+// code and error type, keeping the driver error in the chain for logs. It
+// never looks at message text.
+func mapErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, pgx.ErrNoRows):
+		return actas.ErrNotFound
+	case errors.Is(err, actas.ErrNotFound), errors.Is(err, actas.ErrConflict), errors.Is(err, actas.ErrUnavailable):
+		return err
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch code := pe.Code; {
+		case code == "23505": // unique_violation
+			return fmt.Errorf("%w: %w", actas.ErrConflict, err)
+		case code == "23503": // foreign_key_violation
+			return fmt.Errorf("referenced record %w: %w", actas.ErrNotFound, err)
+		case strings.HasPrefix(code, "08"), // connection exception
+			code == "57P01", code == "57P02", code == "57P03", // admin/crash shutdown, cannot connect now
+			code == "53300",                  // too_many_connections
+			code == "57014",                  // query_canceled (statement_timeout)
+			code == "55P03",                  // lock_not_available
+			code == "40001", code == "40P01", // still failing after the retries
+			code == "25006": // read_only_sql_transaction: a standby during failover
+			return fmt.Errorf("%w: %w", actas.ErrUnavailable, err)
+		}
+		return err
+	}
+	if unreachable(err) {
+		return fmt.Errorf("%w: %w", actas.ErrUnavailable, err)
+	}
+	return err
+}
+
+// unreachable reports whether err means the database could not be
+// reached or the connection broke: a dial or I/O error, a timeout, a
+// closed connection.
+func unreachable(err error) bool {
+	var (
+		ce *pgconn.ConnectError
+		ne net.Error
+	)
+	return errors.As(err, &ce) || errors.As(err, &ne) || pgconn.Timeout(err) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// ms encodes a time as Unix milliseconds, the zero time as 0.
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromMS decodes what ms encoded, in UTC.
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}
+
+// blob stores nil as an empty bytea so that NOT NULL columns accept it.
+func blob(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+func encodeGroups(g []string) (string, error) {
+	if len(g) == 0 {
+		return "[]", nil
+	}
+	b, err := json.Marshal(g)
+	return string(b), err
+}
+
+func decodeGroups(s string) ([]string, error) {
+	var g []string
+	if err := json.Unmarshal([]byte(s), &g); err != nil {
+		return nil, fmt.Errorf("decode groups: %w", err)
+	}
+	if len(g) == 0 {
+		return nil, nil
+	}
+	return g, nil
+}
+
+// placeholders returns "$from, $from+1, …" with n parameters.
+func placeholders(from, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", from+i)
+	}
+	return b.String()
+}
+
+// limitClause returns " LIMIT n" for a positive n, else "".
+func limitClause(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" LIMIT %d", n)
+}
+
+// args collects query arguments and numbers their placeholders.
+type args []any
+
+// add appends v and returns its placeholder.
+func (a *args) add(v any) string {
+	*a = append(*a, v)
+	return fmt.Sprintf("$%d", len(*a))
+}
+
+// scanner is a pgx.Row or pgx.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// collect scans every row and closes rows.
+func collect[T any](rows pgx.Rows, scan func(scanner) (*T, error)) ([]*T, error) {
+	defer rows.Close()
+	var out []*T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// execOne runs a statement that must affect a row; none is ErrNotFound.
+func execOne(ctx context.Context, q querier, query string, a ...any) error {
+	tag, err := q.Exec(ctx, query, a...)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return actas.ErrNotFound
+	}
+	return nil
+}

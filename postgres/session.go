@@ -1,0 +1,394 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/actas-dev/actas"
+)
+
+const sessionCols = `id, tenant_id, user_id, auth_time, expires_at, last_refresh_at, revoked_at, revoke_reason,
+	client_ip, user_agent, refreshable, refresh_generation, rotated_at, impersonator_id, parent_id, reason,
+	created_at`
+
+// sessionRow holds the columns of sessionCols while they are scanned.
+type sessionRow struct {
+	s                                             actas.Session
+	auth, expires, refreshed, revoked, rot, creat int64
+	gen                                           int32
+}
+
+func (r *sessionRow) dest() []any {
+	s := &r.s
+	return []any{&s.ID, &s.TenantID, &s.UserID, &r.auth, &r.expires, &r.refreshed, &r.revoked, &s.RevokeReason,
+		&s.ClientIP, &s.UserAgent, &s.Refreshable, &r.gen, &r.rot, &s.ImpersonatorID, &s.ParentID,
+		&s.Reason, &r.creat}
+}
+
+func (r *sessionRow) session() *actas.Session {
+	s := r.s
+	s.RefreshGeneration = int(r.gen)
+	s.AuthTime, s.ExpiresAt, s.LastRefreshAt = fromMS(r.auth), fromMS(r.expires), fromMS(r.refreshed)
+	s.RevokedAt, s.RotatedAt, s.CreatedAt = fromMS(r.revoked), fromMS(r.rot), fromMS(r.creat)
+	return &s
+}
+
+func scanSession(row scanner) (*actas.Session, error) {
+	var r sessionRow
+	if err := row.Scan(r.dest()...); err != nil {
+		return nil, err
+	}
+	return r.session(), nil
+}
+
+// sessionArgs returns the values of sessionCols after id and tenant_id.
+func sessionArgs(s *actas.Session) []any {
+	return []any{s.UserID, ms(s.AuthTime), ms(s.ExpiresAt), ms(s.LastRefreshAt), ms(s.RevokedAt),
+		s.RevokeReason, s.ClientIP, s.UserAgent, s.Refreshable, int32(s.RefreshGeneration), ms(s.RotatedAt),
+		s.ImpersonatorID, s.ParentID, s.Reason, ms(s.CreatedAt)}
+}
+
+func insertRefreshToken(ctx context.Context, tx pgx.Tx, sessionID string, rt *actas.RefreshToken) error {
+	if rt.SessionID != "" && rt.SessionID != sessionID {
+		return fmt.Errorf("refresh token belongs to session %q, not %q", rt.SessionID, sessionID)
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO refresh_tokens (hash, session_id, generation, created_at)
+		VALUES ($1, $2, $3, $4)`, blob(rt.Hash), sessionID, int32(rt.Generation), ms(rt.CreatedAt))
+	return err
+}
+
+// CreateSession stores a session, its first refresh token and its audit
+// event in one transaction. On success ev.ID is set.
+func (db *DB) CreateSession(ctx context.Context, s *actas.Session, rt *actas.RefreshToken, ev *actas.AuditEvent) error {
+	var evID int64
+	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		a := append([]any{s.ID, s.TenantID}, sessionArgs(s)...)
+		if _, err := tx.Exec(ctx, `INSERT INTO sessions (`+sessionCols+`) VALUES (`+
+			placeholders(1, len(a))+`)`, a...); err != nil {
+			return err
+		}
+		if rt != nil {
+			if err := insertRefreshToken(ctx, tx, s.ID, rt); err != nil {
+				return err
+			}
+		}
+		if ev != nil {
+			var err error
+			if evID, err = insertAudit(ctx, tx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return wrap("create session", err)
+	}
+	if ev != nil {
+		ev.ID = evID
+	}
+	return nil
+}
+
+// Session returns the session with this id.
+func (db *DB) Session(ctx context.Context, id string) (*actas.Session, error) {
+	var s *actas.Session
+	err := db.read(ctx, func(ctx context.Context, q querier) error {
+		var err error
+		s, err = scanSession(q.QueryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = $1`, id))
+		return err
+	})
+	if err != nil {
+		return nil, wrap("session", err)
+	}
+	return s, nil
+}
+
+// SessionByRefreshToken returns the refresh token with this hash, of any
+// generation, and its session, in one query.
+func (db *DB) SessionByRefreshToken(ctx context.Context, hash []byte) (*actas.Session, *actas.RefreshToken, error) {
+	var (
+		r       sessionRow
+		rt      actas.RefreshToken
+		gen     int32
+		created int64
+	)
+	err := db.read(ctx, func(ctx context.Context, q querier) error {
+		return q.QueryRow(ctx, `SELECT t.hash, t.session_id, t.generation, t.created_at, `+
+			prefixed("s.", sessionCols)+` FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+			WHERE t.hash = $1`, blob(hash)).Scan(append([]any{&rt.Hash, &rt.SessionID, &gen, &created},
+			r.dest()...)...)
+	})
+	if err != nil {
+		return nil, nil, wrap("session by refresh token", err)
+	}
+	rt.Generation, rt.CreatedAt = int(gen), fromMS(created)
+	return r.session(), &rt, nil
+}
+
+// prefixed qualifies every column of a comma-separated list with p.
+func prefixed(p, cols string) string {
+	fields := strings.Split(cols, ",")
+	for i, f := range fields {
+		fields[i] = p + strings.TrimSpace(f)
+	}
+	return strings.Join(fields, ", ")
+}
+
+// Sessions returns a tenant's sessions matching f, oldest first.
+func (db *DB) Sessions(ctx context.Context, f actas.SessionFilter) ([]*actas.Session, error) {
+	if f.TenantID == "" {
+		return nil, errors.New("sessions: tenant id required")
+	}
+	var a args
+	where := []string{"tenant_id = " + a.add(f.TenantID)}
+	if f.UserID != "" {
+		where = append(where, "user_id = "+a.add(f.UserID))
+	}
+	if !f.ActiveAt.IsZero() {
+		p := a.add(ms(f.ActiveAt))
+		where = append(where, "(revoked_at = 0 OR revoked_at > "+p+")", "expires_at > "+p)
+	}
+	var out []*actas.Session
+	err := db.read(ctx, func(ctx context.Context, q querier) error {
+		rows, err := q.Query(ctx, `SELECT `+sessionCols+` FROM sessions WHERE `+
+			strings.Join(where, " AND ")+` ORDER BY created_at, id COLLATE "C"`+limitClause(f.Limit), a...)
+		if err != nil {
+			return err
+		}
+		out, err = collect(rows, scanSession)
+		return err
+	})
+	return out, wrap("sessions", err)
+}
+
+// UpdateSession reads, modifies and writes a session in one transaction,
+// storing the refresh token fn returns. SELECT … FOR NO KEY UPDATE holds the
+// row lock from the read to the commit, so concurrent updaters, on this
+// replica or another, run one after the other and each fn sees the
+// session as the previous one left it. A change of ID or TenantID by fn
+// is not written.
+func (db *DB) UpdateSession(ctx context.Context, id string, fn func(*actas.Session) (*actas.RefreshToken, error)) (*actas.Session, error) {
+	var out *actas.Session
+	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		s, err := scanSession(tx.QueryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = $1 FOR NO KEY UPDATE`, id))
+		if err != nil {
+			return err
+		}
+		rt, err := fn(s)
+		if err != nil {
+			return errFn{err}
+		}
+		out, err = scanSession(tx.QueryRow(ctx, `UPDATE sessions SET user_id = $1, auth_time = $2, expires_at = $3,
+			last_refresh_at = $4, revoked_at = $5, revoke_reason = $6, client_ip = $7, user_agent = $8,
+			refreshable = $9, refresh_generation = $10, rotated_at = $11, impersonator_id = $12, parent_id = $13,
+			reason = $14, created_at = $15 WHERE id = $16 RETURNING `+sessionCols, append(sessionArgs(s), id)...))
+		if err != nil {
+			return err
+		}
+		if rt != nil {
+			return insertRefreshToken(ctx, tx, id, rt)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrap("update session", err)
+	}
+	return out, nil
+}
+
+// RevokeSessions revokes the unrevoked sessions matching q and the
+// unrevoked descendants (through ParentID) of every session matching q,
+// revoked or not, so that a repeated call also catches a child created
+// while its parent was being revoked. Sessions matching q get reason;
+// sessions revoked only as descendants get actas.ReasonParentRevoked. It
+// appends one Revocation per revoked session and returns the revoked
+// sessions, oldest first.
+//
+// Concurrent calls (on any replica) lock the unrevoked sessions of the
+// tree in id order first, so they never deadlock on each other, and each
+// session is revoked, reported and appended to the revocations by exactly
+// one of them: a call that waited for a row re-reads it after the other
+// committed (READ COMMITTED) and skips it as already revoked.
+func (db *DB) RevokeSessions(ctx context.Context, q actas.RevokeQuery, at time.Time, reason string) ([]*actas.Session, error) {
+	var a args
+	tenant := a.add(q.TenantID)
+	where := []string{"tenant_id = " + tenant}
+	for _, c := range []struct{ col, val string }{
+		{"id", q.SessionID}, {"user_id", q.UserID}, {"impersonator_id", q.ImpersonatorID},
+	} {
+		if c.val != "" {
+			where = append(where, c.col+" = "+a.add(c.val))
+		}
+	}
+	if q.TenantID == "" || len(where) == 1 {
+		return nil, errors.New("revoke sessions: tenant id and at least one other field required")
+	}
+	match := strings.Join(where, " AND ")
+	// Descendants of every matching session, within the tenant. UNION (not
+	// UNION ALL) ends the recursion even on a cycle.
+	tree := `WITH RECURSIVE tree(id) AS (
+			SELECT id FROM sessions WHERE ` + match + `
+			UNION
+			SELECT s.id FROM sessions s JOIN tree ON s.parent_id = tree.id WHERE s.tenant_id = ` + tenant + `
+		)`
+	atP, reasonP := fmt.Sprintf("$%d", len(a)+1), fmt.Sprintf("$%d", len(a)+2)
+
+	var out []*actas.Session
+	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, tree+` SELECT id FROM sessions WHERE revoked_at = 0 AND
+			id IN (SELECT id FROM tree) ORDER BY id COLLATE "C" FOR NO KEY UPDATE`, a...); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `UPDATE sessions SET revoked_at = `+atP+`, revoke_reason = `+reasonP+`
+			WHERE revoked_at = 0 AND `+match+` RETURNING `+sessionCols, append(a, ms(at), reason)...)
+		if err != nil {
+			return err
+		}
+		direct, err := collect(rows, scanSession)
+		if err != nil {
+			return err
+		}
+		rows, err = tx.Query(ctx, tree+` UPDATE sessions SET revoked_at = `+atP+`, revoke_reason = `+reasonP+`
+			WHERE revoked_at = 0 AND id IN (SELECT id FROM tree) RETURNING `+sessionCols,
+			append(a, ms(at), actas.ReasonParentRevoked)...)
+		if err != nil {
+			return err
+		}
+		desc, err := collect(rows, scanSession)
+		if err != nil {
+			return err
+		}
+		out = append(direct, desc...)
+		revs := make([]*actas.Revocation, len(out))
+		for i, s := range out {
+			revs[i] = &actas.Revocation{TenantID: s.TenantID, ID: s.ID, RevokedAt: at, ExpiresAt: s.ExpiresAt}
+		}
+		return db.insertRevocations(ctx, tx, revs)
+	})
+	if err != nil {
+		return nil, wrap("revoke sessions", err)
+	}
+	slices.SortFunc(out, func(a, b *actas.Session) int {
+		return cmpOr(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+func cmpOr(a, b int) int {
+	if a != 0 {
+		return a
+	}
+	return b
+}
+
+// insertRevocations appends rs, numbering them from the revocation_seq
+// counter and setting their Seq, and notifies the revocation channel;
+// none is a no-op.
+//
+// Why a counter row and not a SEQUENCE: nextval() hands out numbers in
+// the order transactions ask, not the order they commit. A follower
+// reading "seq > cursor" (issuer.Revocations.Sync, the verify feed) that
+// saw seq 8 commit before seq 7 would move its cursor past 7 and never
+// apply it. UPDATE … RETURNING on the one counter row takes its row lock
+// until this transaction ends, so the next transaction to number a
+// revocation waits for this one to commit (or roll back) and continues
+// from its value: seqs become visible in increasing order, without gaps.
+// The cost is that revoking transactions serialise on that row for the
+// last statements of their transaction; revocations are rare next to
+// sign-ins and refreshes, which never touch it. It is locked last, after
+// the session rows, so it adds no lock cycle.
+func (db *DB) insertRevocations(ctx context.Context, tx pgx.Tx, rs []*actas.Revocation) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	var last int64
+	if err := tx.QueryRow(ctx, `UPDATE revocation_seq SET last = last + $1 WHERE id = 1 RETURNING last`,
+		int64(len(rs))).Scan(&last); err != nil {
+		return err
+	}
+	b := &pgx.Batch{}
+	for i, r := range rs {
+		seq := last - int64(len(rs)) + 1 + int64(i)
+		r.Seq = seq
+		b.Queue(`INSERT INTO revocations (seq, tenant_id, id, revoked_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+			seq, r.TenantID, r.ID, ms(r.RevokedAt), ms(r.ExpiresAt))
+	}
+	if db.notify {
+		// Delivered to listeners when, and only if, this transaction commits.
+		b.Queue(`SELECT pg_notify($1, $2)`, revocationChannel, fmt.Sprint(last))
+	}
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// RevokeToken appends a Revocation for one token id and sets r.Seq.
+func (db *DB) RevokeToken(ctx context.Context, r *actas.Revocation) error {
+	c := *r
+	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		return db.insertRevocations(ctx, tx, []*actas.Revocation{&c})
+	})
+	if err != nil {
+		return wrap("revoke token", err)
+	}
+	r.Seq = c.Seq
+	return nil
+}
+
+// Revocations returns up to limit revocations (all for limit <= 0) after
+// the cursor that have not expired at now; one that expires exactly at now
+// is still returned, as PurgeExpired keeps it too.
+func (db *DB) Revocations(ctx context.Context, after int64, now time.Time, limit int) ([]*actas.Revocation, error) {
+	var out []*actas.Revocation
+	err := db.read(ctx, func(ctx context.Context, q querier) error {
+		rows, err := q.Query(ctx, `SELECT seq, tenant_id, id, revoked_at, expires_at FROM revocations
+			WHERE seq > $1 AND expires_at >= $2 ORDER BY seq`+limitClause(limit), after, ms(now))
+		if err != nil {
+			return err
+		}
+		out, err = collect(rows, func(row scanner) (*actas.Revocation, error) {
+			var (
+				r                actas.Revocation
+				revoked, expires int64
+			)
+			if err := row.Scan(&r.Seq, &r.TenantID, &r.ID, &revoked, &expires); err != nil {
+				return nil, err
+			}
+			r.RevokedAt, r.ExpiresAt = fromMS(revoked), fromMS(expires)
+			return &r, nil
+		})
+		return err
+	})
+	return out, wrap("revocations", err)
+}
+
+// PurgeExpired deletes sessions (with their refresh tokens) and
+// revocations that expired before now. Several replicas may purge at
+// once: each row is deleted by one of them.
+func (db *DB) PurgeExpired(ctx context.Context, now time.Time) (sessions, revocations int, err error) {
+	cut := ms(now)
+	err = db.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM refresh_tokens WHERE session_id IN
+			(SELECT id FROM sessions WHERE expires_at < $1)`, cut); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM sessions WHERE expires_at < $1`, cut)
+		if err != nil {
+			return err
+		}
+		sessions = int(tag.RowsAffected())
+		if tag, err = tx.Exec(ctx, `DELETE FROM revocations WHERE expires_at < $1`, cut); err != nil {
+			return err
+		}
+		revocations = int(tag.RowsAffected())
+		return nil
+	})
+	if err != nil {
+		return 0, 0, wrap("purge expired", err)
+	}
+	return sessions, revocations, nil
+}

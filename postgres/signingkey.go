@@ -1,0 +1,119 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/actas-dev/actas"
+)
+
+const signingKeyCols = `kid, tenant_id, key_use, alg, state, private_enc, public_der, created_at, activate_at,
+	retire_until`
+
+func scanSigningKey(row scanner) (*actas.SigningKey, error) {
+	var (
+		k                         actas.SigningKey
+		created, activate, retire int64
+	)
+	if err := row.Scan(&k.KID, &k.TenantID, &k.Use, &k.Alg, &k.State, &k.PrivateEnc, &k.PublicDER,
+		&created, &activate, &retire); err != nil {
+		return nil, err
+	}
+	k.CreatedAt, k.ActivateAt, k.RetireUntil = fromMS(created), fromMS(activate), fromMS(retire)
+	return &k, nil
+}
+
+func insertSigningKey(ctx context.Context, q querier, k *actas.SigningKey) error {
+	_, err := q.Exec(ctx, `INSERT INTO signing_keys (`+signingKeyCols+`) VALUES (`+placeholders(1, 10)+`)`,
+		k.KID, k.TenantID, k.Use, k.Alg, k.State, blob(k.PrivateEnc), blob(k.PublicDER),
+		ms(k.CreatedAt), ms(k.ActivateAt), ms(k.RetireUntil))
+	return err
+}
+
+// CreateSigningKey stores a new signing key.
+func (db *DB) CreateSigningKey(ctx context.Context, k *actas.SigningKey) error {
+	return wrap("create signing key", db.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		return insertSigningKey(ctx, tx, k)
+	}))
+}
+
+// signingKeysQuery lists a tenant's keys, oldest first; keys created in
+// the same millisecond come by kid.
+const signingKeysQuery = `SELECT ` + signingKeyCols + ` FROM signing_keys WHERE tenant_id = $1
+	ORDER BY created_at, kid COLLATE "C"`
+
+func signingKeys(ctx context.Context, q querier, tenantID string) ([]*actas.SigningKey, error) {
+	rows, err := q.Query(ctx, signingKeysQuery, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanSigningKey)
+}
+
+// SigningKeys returns a tenant's keys in every state, oldest first.
+func (db *DB) SigningKeys(ctx context.Context, tenantID string) ([]*actas.SigningKey, error) {
+	var out []*actas.SigningKey
+	err := db.read(ctx, func(ctx context.Context, q querier) error {
+		var err error
+		out, err = signingKeys(ctx, q, tenantID)
+		return err
+	})
+	return out, wrap("signing keys", err)
+}
+
+// UpdateSigningKeys reads, modifies and writes a tenant's keys in one
+// transaction. The tenant's row is locked (SELECT … FOR NO KEY UPDATE) first, so
+// that two replicas rotating the same tenant's keys run one after the
+// other. Keys in fn's result whose kid is new are created; the others are
+// updated (all fields but kid and tenant). A key missing from the result
+// is left as it was, not deleted. It returns every key of the tenant
+// afterwards, oldest first. An unknown tenant is ErrNotFound.
+func (db *DB) UpdateSigningKeys(ctx context.Context, tenantID string, fn func([]*actas.SigningKey) ([]*actas.SigningKey, error)) ([]*actas.SigningKey, error) {
+	var out []*actas.SigningKey
+	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		var one int32
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM tenants WHERE id = $1 FOR NO KEY UPDATE`, tenantID).Scan(&one); err != nil {
+			return err
+		}
+		keys, err := signingKeys(ctx, tx, tenantID)
+		if err != nil {
+			return err
+		}
+		existing := make(map[string]bool, len(keys))
+		for _, k := range keys {
+			existing[k.KID] = true
+		}
+		keys, err = fn(keys)
+		if err != nil {
+			return errFn{err}
+		}
+		for _, k := range keys {
+			if k.TenantID != "" && k.TenantID != tenantID {
+				return fmt.Errorf("key %q belongs to another tenant", k.KID)
+			}
+			if !existing[k.KID] {
+				nk := *k
+				nk.TenantID = tenantID
+				if err := insertSigningKey(ctx, tx, &nk); err != nil {
+					return err
+				}
+				continue
+			}
+			if _, err := tx.Exec(ctx, `UPDATE signing_keys SET key_use = $1, alg = $2, state = $3,
+				private_enc = $4, public_der = $5, created_at = $6, activate_at = $7, retire_until = $8
+				WHERE kid = $9 AND tenant_id = $10`,
+				k.Use, k.Alg, k.State, blob(k.PrivateEnc), blob(k.PublicDER), ms(k.CreatedAt),
+				ms(k.ActivateAt), ms(k.RetireUntil), k.KID, tenantID); err != nil {
+				return err
+			}
+		}
+		out, err = signingKeys(ctx, tx, tenantID)
+		return err
+	})
+	if err != nil {
+		return nil, wrap("update signing keys", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,199 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/actas-dev/actas"
+)
+
+const tenantCols = `id, name, user_pool_id, client_id, endpoint_url, settings, created_at`
+
+func scanTenant(row scanner) (*actas.Tenant, error) {
+	var (
+		t        actas.Tenant
+		settings string
+		created  int64
+	)
+	if err := row.Scan(&t.ID, &t.Name, &t.UserPoolID, &t.ClientID, &t.EndpointURL, &settings, &created); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(settings), &t.Settings); err != nil {
+		return nil, fmt.Errorf("decode settings: %w", err)
+	}
+	t.CreatedAt = fromMS(created)
+	return &t, nil
+}
+
+// CreateTenant stores a tenant, its first API key (if any) and its first
+// signing keys in one transaction.
+func (db *DB) CreateTenant(ctx context.Context, t *actas.Tenant, key *actas.APIKey, keys []*actas.SigningKey) error {
+	settings, err := json.Marshal(t.Settings)
+	if err != nil {
+		return fmt.Errorf("create tenant: %w", err)
+	}
+	return wrap("create tenant", db.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO tenants (`+tenantCols+`) VALUES (`+placeholders(1, 7)+`)`,
+			t.ID, t.Name, t.UserPoolID, t.ClientID, t.EndpointURL, string(settings), ms(t.CreatedAt)); err != nil {
+			return err
+		}
+		if key != nil {
+			if err := insertAPIKey(ctx, tx, key); err != nil {
+				return err
+			}
+		}
+		for _, k := range keys {
+			if err := insertSigningKey(ctx, tx, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+}
+
+func (db *DB) tenantWhere(ctx context.Context, op, where string, arg any) (*actas.Tenant, error) {
+	var t *actas.Tenant
+	err := db.read(ctx, func(ctx context.Context, q querier) error {
+		var err error
+		t, err = scanTenant(q.QueryRow(ctx, `SELECT `+tenantCols+` FROM tenants WHERE `+where, arg))
+		return err
+	})
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return t, nil
+}
+
+// Tenant returns the tenant with this id.
+func (db *DB) Tenant(ctx context.Context, id string) (*actas.Tenant, error) {
+	return db.tenantWhere(ctx, "tenant", "id = $1", id)
+}
+
+// TenantByName returns the tenant with this name.
+func (db *DB) TenantByName(ctx context.Context, name string) (*actas.Tenant, error) {
+	return db.tenantWhere(ctx, "tenant by name", "name = $1", name)
+}
+
+// TenantByPoolID returns the tenant with this user pool id.
+func (db *DB) TenantByPoolID(ctx context.Context, poolID string) (*actas.Tenant, error) {
+	return db.tenantWhere(ctx, "tenant by pool id", "user_pool_id = $1", poolID)
+}
+
+// Tenants returns every tenant, by name (byte order, whatever the
+// database's collation).
+func (db *DB) Tenants(ctx context.Context) ([]*actas.Tenant, error) {
+	var out []*actas.Tenant
+	err := db.read(ctx, func(ctx context.Context, q querier) error {
+		rows, err := q.Query(ctx, `SELECT `+tenantCols+` FROM tenants ORDER BY name COLLATE "C"`)
+		if err != nil {
+			return err
+		}
+		out, err = collect(rows, scanTenant)
+		return err
+	})
+	return out, wrap("tenants", err)
+}
+
+// UpdateTenant reads, modifies and writes a tenant in one transaction,
+// holding the row lock (SELECT … FOR NO KEY UPDATE) from the read to the commit.
+func (db *DB) UpdateTenant(ctx context.Context, id string, fn func(*actas.Tenant) error) (*actas.Tenant, error) {
+	var out *actas.Tenant
+	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		t, err := scanTenant(tx.QueryRow(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = $1 FOR NO KEY UPDATE`, id))
+		if err != nil {
+			return err
+		}
+		if err := fn(t); err != nil {
+			return errFn{err}
+		}
+		settings, err := json.Marshal(t.Settings)
+		if err != nil {
+			return err
+		}
+		out, err = scanTenant(tx.QueryRow(ctx, `UPDATE tenants SET name = $1, user_pool_id = $2, client_id = $3,
+			endpoint_url = $4, settings = $5, created_at = $6 WHERE id = $7 RETURNING `+tenantCols,
+			t.Name, t.UserPoolID, t.ClientID, t.EndpointURL, string(settings), ms(t.CreatedAt), id))
+		return err
+	})
+	if err != nil {
+		return nil, wrap("update tenant", err)
+	}
+	return out, nil
+}
+
+const apiKeyCols = `id, tenant_id, name, hash, created_at, last_used_at, revoked_at`
+
+func scanAPIKey(row scanner) (*actas.APIKey, error) {
+	var (
+		k                      actas.APIKey
+		created, used, revoked int64
+	)
+	if err := row.Scan(&k.ID, &k.TenantID, &k.Name, &k.Hash, &created, &used, &revoked); err != nil {
+		return nil, err
+	}
+	k.CreatedAt, k.LastUsedAt, k.RevokedAt = fromMS(created), fromMS(used), fromMS(revoked)
+	return &k, nil
+}
+
+func insertAPIKey(ctx context.Context, q querier, k *actas.APIKey) error {
+	_, err := q.Exec(ctx, `INSERT INTO api_keys (`+apiKeyCols+`) VALUES (`+placeholders(1, 7)+`)`,
+		k.ID, k.TenantID, k.Name, blob(k.Hash), ms(k.CreatedAt), ms(k.LastUsedAt), ms(k.RevokedAt))
+	return err
+}
+
+// CreateAPIKey stores a new API key.
+func (db *DB) CreateAPIKey(ctx context.Context, k *actas.APIKey) error {
+	return wrap("create api key", db.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		return insertAPIKey(ctx, tx, k)
+	}))
+}
+
+// APIKey returns the API key with this id.
+func (db *DB) APIKey(ctx context.Context, id string) (*actas.APIKey, error) {
+	var k *actas.APIKey
+	err := db.read(ctx, func(ctx context.Context, q querier) error {
+		var err error
+		k, err = scanAPIKey(q.QueryRow(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE id = $1`, id))
+		return err
+	})
+	if err != nil {
+		return nil, wrap("api key", err)
+	}
+	return k, nil
+}
+
+// APIKeys returns a tenant's API keys, oldest first.
+func (db *DB) APIKeys(ctx context.Context, tenantID string) ([]*actas.APIKey, error) {
+	var out []*actas.APIKey
+	err := db.read(ctx, func(ctx context.Context, q querier) error {
+		rows, err := q.Query(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE tenant_id = $1
+			ORDER BY created_at, id COLLATE "C"`, tenantID)
+		if err != nil {
+			return err
+		}
+		out, err = collect(rows, scanAPIKey)
+		return err
+	})
+	return out, wrap("api keys", err)
+}
+
+// RevokeAPIKey marks a key revoked; a revoked key keeps its first
+// revocation time.
+func (db *DB) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
+	return wrap("revoke api key", db.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		return execOne(ctx, tx, `UPDATE api_keys SET revoked_at = CASE WHEN revoked_at = 0 THEN $1 ELSE revoked_at END
+			WHERE id = $2`, ms(at), id)
+	}))
+}
+
+// TouchAPIKey records a use of the key. Concurrent touches keep the latest
+// time.
+func (db *DB) TouchAPIKey(ctx context.Context, id string, at time.Time) error {
+	return wrap("touch api key", db.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		return execOne(ctx, tx, `UPDATE api_keys SET last_used_at = GREATEST(last_used_at, $1) WHERE id = $2`, ms(at), id)
+	}))
+}
