@@ -49,6 +49,11 @@ type TenantSettings struct {
 	ThrottleIPFailures   int      `json:"throttle_ip_failures"`
 	ThrottleUserFailures int      `json:"throttle_user_failures"`
 	ThrottleMaxDelay     Duration `json:"throttle_max_delay"`
+
+	// Automatic signing-key rotation: every KeyRotationPeriod (0: never)
+	// new keys are published, and they sign after KeyRotationDelay.
+	KeyRotationPeriod Duration `json:"key_rotation_period"`
+	KeyRotationDelay  Duration `json:"key_rotation_delay"`
 }
 
 // Bounds and defaults of the settings (SPEC §4).
@@ -70,6 +75,9 @@ const (
 	DefaultThrottleMaxDelay     = 15 * time.Minute
 	MaxThrottleFailures         = 100_000
 	MaxThrottleDelay            = 24 * time.Hour
+
+	DefaultKeyRotationDelay = 10 * time.Minute
+	MinKeyRotationPeriod    = 24 * time.Hour
 )
 
 // DefaultTenantSettings returns the settings of a new tenant.
@@ -103,6 +111,9 @@ func (s TenantSettings) WithDefaults() TenantSettings {
 	if s.ThrottleUserFailures == 0 {
 		s.ThrottleUserFailures = DefaultThrottleUserFailures
 	}
+	if s.KeyRotationDelay == 0 {
+		s.KeyRotationDelay = Duration(DefaultKeyRotationDelay)
+	}
 	if s.ThrottleMaxDelay == 0 {
 		s.ThrottleMaxDelay = Duration(DefaultThrottleMaxDelay)
 	}
@@ -129,6 +140,12 @@ func (s TenantSettings) Validate() error {
 		if n < 1 || n > MaxThrottleFailures {
 			probs = append(probs, fmt.Sprintf("%s must be between 1 and %d", name, MaxThrottleFailures))
 		}
+	}
+	if d := s.KeyRotationPeriod.D(); d != 0 && d < MinKeyRotationPeriod {
+		probs = append(probs, fmt.Sprintf("key_rotation_period must be 0 (off) or at least %s", MinKeyRotationPeriod))
+	}
+	if d := s.KeyRotationDelay.D(); d < 0 || d > MaxAccessTTL {
+		probs = append(probs, fmt.Sprintf("key_rotation_delay must be between 0s and %s", MaxAccessTTL))
 	}
 	if d := s.ThrottleMaxDelay.D(); d < time.Second || d > MaxThrottleDelay {
 		probs = append(probs, fmt.Sprintf("throttle_max_delay must be between 1s and %s", MaxThrottleDelay))

@@ -362,34 +362,94 @@ func (i *Issuer) RotateKeys(ctx context.Context, tenantName string, delay time.D
 	if err != nil {
 		return nil, err
 	}
+	return i.rotateKeys(ctx, t, delay, nil)
+}
+
+// rotateKeys rotates t's keys; if due is not nil, only when due says so
+// of the keys as stored, checked in the same transaction (so that two
+// replicas running the automatic rotation rotate once).
+func (i *Issuer) rotateKeys(ctx context.Context, t *actas.Tenant, delay time.Duration, due func([]*actas.SigningKey, time.Time) bool) ([]*actas.SigningKey, error) {
 	now := i.now()
 	activate := now.Add(delay)
 	retireAt := activate.Add(t.Settings.AccessTTL.D())
+	// Generate outside the transaction: an RSA key takes a while, and the
+	// store's writer must not wait for it.
 	var created []*actas.SigningKey
-	_, err = i.store.UpdateSigningKeys(ctx, t.ID, func(keys []*actas.SigningKey) ([]*actas.SigningKey, error) {
+	for _, use := range []string{actas.KeyUseID, actas.KeyUseAccess} {
+		k, err := token.GenerateKey(i.sealer, t.ID, use, t.Settings.SigningAlg, now)
+		if err != nil {
+			return nil, wrap("generate signing key", err)
+		}
+		k.ActivateAt = activate
+		if delay > 0 {
+			k.State = actas.KeyNext
+		}
+		created = append(created, k)
+	}
+	skipped := false
+	_, err := i.store.UpdateSigningKeys(ctx, t.ID, func(keys []*actas.SigningKey) ([]*actas.SigningKey, error) {
+		if due != nil && !due(keys, now) {
+			skipped = true
+			return keys, nil
+		}
 		for _, k := range keys {
 			if k.State != actas.KeyRetired {
 				k.State = actas.KeyRetired
 				k.RetireUntil = retireAt
 			}
 		}
-		for _, use := range []string{actas.KeyUseID, actas.KeyUseAccess} {
-			k, err := token.GenerateKey(i.sealer, t.ID, use, t.Settings.SigningAlg, now)
-			if err != nil {
-				return nil, err
-			}
-			k.ActivateAt = activate
-			if delay > 0 {
-				k.State = actas.KeyNext
-			}
-			keys = append(keys, k)
-			created = append(created, k)
-		}
-		return keys, nil
+		return append(keys, created...), nil
 	})
 	if err != nil {
 		return nil, wrap("rotate keys", err)
 	}
+	if skipped {
+		return nil, nil
+	}
 	i.keys.forget(t.ID)
 	return created, nil
+}
+
+// RotateDueKeys rotates the keys of every tenant whose
+// key_rotation_period has passed since its newest key started signing,
+// unless a rotation is already pending. It returns how many tenants it
+// rotated. The server runs it periodically.
+func (i *Issuer) RotateDueKeys(ctx context.Context) (int, error) {
+	ts, err := i.store.Tenants(ctx)
+	if err != nil {
+		return 0, wrap("list tenants", err)
+	}
+	n := 0
+	for _, t := range ts {
+		t.Settings = t.Settings.WithDefaults()
+		period := t.Settings.KeyRotationPeriod.D()
+		if period <= 0 {
+			continue
+		}
+		due := func(keys []*actas.SigningKey, now time.Time) bool {
+			var newest time.Time
+			for _, k := range keys {
+				since := k.ActivateAt
+				if since.IsZero() {
+					since = k.CreatedAt
+				}
+				if since.After(now) {
+					return false // a rotation is pending
+				}
+				if k.Alg == t.Settings.SigningAlg && since.After(newest) {
+					newest = since
+				}
+			}
+			return now.Sub(newest) >= period
+		}
+		created, err := i.rotateKeys(ctx, t, t.Settings.KeyRotationDelay.D(), due)
+		if err != nil {
+			return n, err
+		}
+		if created != nil {
+			n++
+			i.log.Info("signing keys rotated automatically", "tenant", t.Name, "activate_in", t.Settings.KeyRotationDelay.D())
+		}
+	}
+	return n, nil
 }

@@ -111,17 +111,24 @@ func (i *Issuer) Start(ctx context.Context) error {
 }
 
 // Maintain runs the background work until ctx ends: following
-// revocations made elsewhere every syncEvery, and purging expired
-// sessions and revocations every purgeEvery.
+// revocations made elsewhere every syncEvery, purging expired sessions
+// and revocations every purgeEvery, and rotating due signing keys every
+// minute.
 func (i *Issuer) Maintain(ctx context.Context, syncEvery, purgeEvery time.Duration) {
 	syncT := time.NewTicker(syncEvery)
 	defer syncT.Stop()
 	purgeT := time.NewTicker(purgeEvery)
 	defer purgeT.Stop()
+	rotateT := time.NewTicker(time.Minute)
+	defer rotateT.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-rotateT.C:
+			if _, err := i.RotateDueKeys(ctx); err != nil && ctx.Err() == nil {
+				i.log.Warn("automatic key rotation failed", "err", err)
+			}
 		case <-syncT.C:
 			if err := i.revoked.Sync(ctx, i.store, i.now()); err != nil && ctx.Err() == nil {
 				i.log.Warn("revocation sync failed", "err", err)

@@ -163,7 +163,8 @@ func (m *Main) printTenant(g *globals, v tenantJSON) error {
 
 var settingKeys = []string{"endpoint_url", "access_ttl", "refresh_ttl", "refresh_rotation", "rotation_grace",
 	"signing_alg", "impersonation_disabled", "impersonation_ttl", "impersonation_require_reason",
-	"throttle_pair_failures", "throttle_ip_failures", "throttle_user_failures", "throttle_max_delay"}
+	"throttle_pair_failures", "throttle_ip_failures", "throttle_user_failures", "throttle_max_delay",
+	"key_rotation_period", "key_rotation_delay"}
 
 // parseSettings turns KEY=VALUE arguments into changes, reporting every
 // malformed one at once.
@@ -209,6 +210,10 @@ func parseSettings(args []string) ([]func(*actas.Tenant) error, error) {
 			flag(func(s *actas.TenantSettings) *bool { return &s.ImpersonationDisabled })
 		case "impersonation_require_reason":
 			flag(func(s *actas.TenantSettings) *bool { return &s.ImpersonationRequireReason })
+		case "key_rotation_period":
+			dur(func(s *actas.TenantSettings) *actas.Duration { return &s.KeyRotationPeriod })
+		case "key_rotation_delay":
+			dur(func(s *actas.TenantSettings) *actas.Duration { return &s.KeyRotationDelay })
 		case "throttle_max_delay":
 			dur(func(s *actas.TenantSettings) *actas.Duration { return &s.ThrottleMaxDelay })
 		case "throttle_pair_failures", "throttle_ip_failures", "throttle_user_failures":
