@@ -121,10 +121,22 @@ func (i *Issuer) Maintain(ctx context.Context, syncEvery, purgeEvery time.Durati
 	defer purgeT.Stop()
 	rotateT := time.NewTicker(time.Minute)
 	defer rotateT.Stop()
+	// A store that can say when revocations were committed elsewhere
+	// (PostgreSQL's LISTEN/NOTIFY) wakes the sync at once; the ticker
+	// still bounds the delay when a notification is lost. nil never
+	// receives.
+	var changed <-chan struct{}
+	if n, ok := i.store.(actas.RevocationNotifier); ok {
+		changed = n.RevocationsChanged()
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-changed:
+			if err := i.revoked.Sync(ctx, i.store, i.now()); err != nil && ctx.Err() == nil {
+				i.log.Warn("revocation sync failed", "err", err)
+			}
 		case <-rotateT.C:
 			if _, err := i.RotateDueKeys(ctx); err != nil && ctx.Err() == nil {
 				i.log.Warn("automatic key rotation failed", "err", err)
