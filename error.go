@@ -86,4 +86,7 @@ var (
 	// ErrUnavailable: the storage cannot be reached; the operation may be
 	// retried later.
 	ErrUnavailable = errors.New("storage unavailable")
+	// ErrParentRevoked: CreateSession was given a parent session that is
+	// missing or revoked.
+	ErrParentRevoked = errors.New("parent session revoked")
 )

@@ -55,7 +55,10 @@ type Store interface {
 	// CreateSession stores a session, its first refresh token (nil for a
 	// session that cannot be refreshed) and an audit event describing it
 	// (nil for none), atomically: there is never a session without its
-	// audit record.
+	// audit record. If s.ParentID is set, the parent must exist and be
+	// unrevoked when the transaction commits, else nothing is written and
+	// the error wraps ErrParentRevoked: a child can never outlive a
+	// revocation of its parent that raced with its creation.
 	CreateSession(ctx context.Context, s *Session, rt *RefreshToken, ev *AuditEvent) error
 	Session(ctx context.Context, id string) (*Session, error)
 	// SessionByRefreshToken finds the refresh token with this hash, in any

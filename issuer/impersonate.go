@@ -141,14 +141,13 @@ func (i *Issuer) Impersonate(ctx context.Context, c *Client, r ImpersonateReques
 	if err != nil {
 		return nil, err
 	}
-	if err := i.store.CreateSession(ctx, s, nil, ev); err != nil {
+	if err := i.store.CreateSession(ctx, s, nil, ev); errors.Is(err, actas.ErrParentRevoked) {
+		// The caller's session was revoked after we checked it: the
+		// store refused the child in the same transaction.
+		ev.Outcome, ev.SessionID = actas.OutcomeDenied, ""
+		return deny(errCallerTokens)
+	} else if err != nil {
 		return nil, wrap("create impersonation session", err)
-	}
-	// A cascade may have revoked the parent between our check and the
-	// commit; if so, revoke the child too so it cannot outlive it.
-	if p, err := i.store.Session(ctx, parent.ID); err == nil && p.Revoked() {
-		_ = i.revokeSessions(ctx, actas.RevokeQuery{TenantID: t.ID, SessionID: parent.ID}, now, actas.ReasonParentRevoked)
-		return nil, errCallerTokens
 	}
 	i.log.Info("impersonation allowed", "tenant", t.Name, "actor", caller.Username, "subject", target.Username, "session", s.ID)
 	return res, nil

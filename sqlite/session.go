@@ -65,6 +65,18 @@ func insertRefreshToken(ctx context.Context, tx *sql.Tx, sessionID string, rt *a
 func (db *DB) CreateSession(ctx context.Context, s *actas.Session, rt *actas.RefreshToken, ev *actas.AuditEvent) error {
 	var evID int64
 	err := db.write(ctx, func(tx *sql.Tx) error {
+		if s.ParentID != "" {
+			// Writes are serialised (BEGIN IMMEDIATE), so no revocation
+			// can slip between this check and the commit.
+			var revokedAt int64
+			err := tx.QueryRowContext(ctx, `SELECT revoked_at FROM sessions WHERE id = ? AND tenant_id = ?`,
+				s.ParentID, s.TenantID).Scan(&revokedAt)
+			if errors.Is(err, sql.ErrNoRows) || (err == nil && revokedAt != 0) {
+				return actas.ErrParentRevoked
+			} else if err != nil {
+				return err
+			}
+		}
 		args := append([]any{s.ID, s.TenantID}, sessionArgs(s)...)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (`+sessionCols+`) VALUES (`+
 			placeholders(len(args))+`)`, args...); err != nil {

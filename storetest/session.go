@@ -23,6 +23,42 @@ var sessionTests = []test{
 	{"UpdateRefreshTokenConflict", testSessionUpdateRefreshTokenConflict},
 	{"ConcurrentUpdates", testSessionConcurrentUpdates},
 	{"RacingRotations", testSessionRacingRotations},
+	{"ChildOfRevokedParent", testSessionChildOfRevokedParent},
+}
+
+// testSessionChildOfRevokedParent: an impersonation session cannot be
+// created under a missing or revoked parent, nor its audit record.
+func testSessionChildOfRevokedParent(t *testing.T, s actas.Store) {
+	ctx := t.Context()
+	tn := mustCreateTenant(t, s, "acme")
+	op := mustCreateUser(t, s, tn.ID, "op")
+	alice := mustCreateUser(t, s, tn.ID, "alice")
+	parent := mustCreateSession(t, s, newSession(op))
+
+	child := func() *actas.Session {
+		c := newSession(alice)
+		c.Refreshable = false
+		c.ImpersonatorID, c.ParentID = op.ID, parent.ID
+		return c
+	}
+	ok := child()
+	wantOK(t, "child of a live parent", s.CreateSession(ctx, ok, nil, nil))
+
+	missing := child()
+	missing.ParentID = "no-such-session"
+	wantErr(t, "child of a missing parent", s.CreateSession(ctx, missing, nil, nil), actas.ErrParentRevoked)
+
+	if _, err := s.RevokeSessions(ctx, actas.RevokeQuery{TenantID: tn.ID, SessionID: parent.ID}, base, actas.ReasonLogout); err != nil {
+		t.Fatal(err)
+	}
+	late := child()
+	ev := &actas.AuditEvent{Time: base, TenantID: tn.ID, Action: actas.ActionImpersonate, Outcome: actas.OutcomeAllowed, SessionID: late.ID}
+	wantErr(t, "child of a revoked parent", s.CreateSession(ctx, late, nil, ev), actas.ErrParentRevoked)
+	_, err := s.Session(ctx, late.ID)
+	wantErr(t, "the refused child", err, actas.ErrNotFound)
+	if evs := mustAudit(t, s, actas.AuditFilter{Action: actas.ActionImpersonate}); len(evs) != 0 {
+		t.Errorf("the refused child's audit event was written")
+	}
 }
 
 func testSessionRoundTrip(t *testing.T, s actas.Store) {
@@ -38,8 +74,6 @@ func testSessionRoundTrip(t *testing.T, s actas.Store) {
 		AuthTime:          odd,
 		ExpiresAt:         at(30 * 24 * time.Hour),
 		LastRefreshAt:     at(time.Minute),
-		RevokedAt:         at(time.Hour),
-		RevokeReason:      actas.ReasonAdmin,
 		ClientIP:          "2001:db8::1",
 		UserAgent:         "Mozilla/5.0 (storetest)",
 		Refreshable:       true,
@@ -59,7 +93,13 @@ func testSessionRoundTrip(t *testing.T, s actas.Store) {
 		ParentID: parent.ID, Outcome: actas.OutcomeAllowed, Reason: child.Reason}
 	wantOK(t, "create child session", s.CreateSession(ctx, child, nil, childEv))
 
-	for _, want := range []*actas.Session{parent, child} {
+	// Revocation fields round-trip too (on a session that is no parent:
+	// a revoked session cannot get children).
+	gone := newSession(alice)
+	gone.RevokedAt, gone.RevokeReason = at(time.Hour), actas.ReasonAdmin
+	wantOK(t, "create revoked session", s.CreateSession(ctx, gone, nil, nil))
+
+	for _, want := range []*actas.Session{parent, child, gone} {
 		got, err := s.Session(ctx, want.ID)
 		wantOK(t, "session", err)
 		mustEqual(t, "Session", got, want)
