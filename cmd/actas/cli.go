@@ -18,6 +18,7 @@ import (
 	"github.com/actas-dev/actas"
 	"github.com/actas-dev/actas/issuer"
 	"github.com/actas-dev/actas/password"
+	"github.com/actas-dev/actas/postgres"
 	"github.com/actas-dev/actas/sqlite"
 	"github.com/actas-dev/actas/token"
 )
@@ -180,7 +181,15 @@ func (m *Main) open(ctx context.Context, g *globals, publicURL string) (*env, er
 	var keyFile string
 	switch {
 	case strings.HasPrefix(spec, "postgres://") || strings.HasPrefix(spec, "postgresql://"):
-		return nil, fmt.Errorf("PostgreSQL support is not built yet; use an SQLite path")
+		// Refuse before touching the shared database.
+		if _, err := m.masterKey(""); err != nil {
+			return nil, err
+		}
+		db, err := postgres.Open(ctx, spec)
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", redactDSN(spec), err)
+		}
+		e.store = db // keyFile stays empty: replicas must share ACTAS_MASTER_KEY
 	default:
 		path := strings.TrimPrefix(spec, "sqlite:")
 		if path == "" {
