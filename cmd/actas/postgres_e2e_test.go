@@ -429,7 +429,7 @@ func (p *pgProxy) setCut(cut bool) {
 // outcome is one request of the load in TestPostgresOutage.
 type outcome struct {
 	replica    string
-	kind       string // "signin" or "refresh"
+	kind       string // "signin", "refresh" or "expire"
 	start, end time.Time
 	status     int
 	err        error
@@ -440,7 +440,7 @@ type outcome struct {
 }
 
 // TestPostgresOutage cuts the database away from one replica under
-// sign-in and refresh load: it must answer only 200, 401 or 503 (with
+// sign-in, refresh and expire load: it must answer only 200, 401 or 503 (with
 // Retry-After and the error envelope), never hang past its bounds, come
 // back by itself, and every session it acknowledged must be stored.
 func TestPostgresOutage(t *testing.T) {
@@ -472,10 +472,16 @@ func TestPostgresOutage(t *testing.T) {
 			}
 			o := outcome{replica: r.name, kind: "signin", start: time.Now()}
 			var res response
-			if last != nil && n%4 != 0 {
+			switch {
+			case last != nil && n%4 == 3:
+				o.kind = "expire"
+				s, _ := last["session"].(map[string]any)
+				o.session = originJTI(str(s, "accessToken"))
+				res, o.err = r.call(c, "DELETE", "/auth/token", last, append(key, "AccessToken", str(s, "accessToken"))...)
+			case last != nil && n%4 != 0:
 				o.kind = "refresh"
 				res, o.err = r.call(c, "POST", "/auth/token", last, key...)
-			} else {
+			default:
 				res, o.err = r.call(c, "POST", "/auth/token",
 					map[string]string{"username": "alice", "password": "alice-password"}, key...)
 			}
@@ -486,8 +492,10 @@ func TestPostgresOutage(t *testing.T) {
 				Message string `json:"message"`
 			}
 			o.envelope = json.Unmarshal(res.body, &env) == nil && env.Status == "error" && env.Message != ""
-			switch res.status {
-			case 200:
+			switch {
+			case o.kind == "expire":
+				last = nil
+			case res.status == 200:
 				var body map[string]any
 				if err := json.Unmarshal(res.body, &body); err == nil {
 					s, _ := body["session"].(map[string]any)
@@ -495,7 +503,7 @@ func TestPostgresOutage(t *testing.T) {
 					o.session = originJTI(str(s, "accessToken"))
 					last = body
 				}
-			case 401:
+			case res.status == 401:
 				last = nil // reuse detection may have ended the family: sign in again
 			}
 			mu.Lock()
@@ -522,7 +530,7 @@ func TestPostgresOutage(t *testing.T) {
 	close(stop)
 	wg.Wait()
 
-	count := map[string]map[int]int{}
+	count, byKind := map[string]map[int]int{}, map[string]int{}
 	var maxDur time.Duration
 	var duringCut503, afterOK int
 	for _, o := range outs {
@@ -534,6 +542,7 @@ func TestPostgresOutage(t *testing.T) {
 			count[o.replica] = map[int]int{}
 		}
 		count[o.replica][o.status]++
+		byKind[o.replica+" "+o.kind+" "+fmt.Sprint(o.status)]++
 		maxDur = max(maxDur, o.end.Sub(o.start))
 		switch o.status {
 		case 200, 401:
@@ -556,6 +565,7 @@ func TestPostgresOutage(t *testing.T) {
 	}
 	t.Logf("outcomes by replica and status: %v; slowest request %v; %d × 503 from the cut-off replica during the cut, %d × 200 after recovery",
 		count, maxDur.Round(time.Millisecond), duringCut503, afterOK)
+	t.Logf("by replica, kind and status: %v", byKind)
 	if duringCut503 == 0 {
 		t.Error("the cut-off replica answered no 503 while the database was cut")
 	}
@@ -567,7 +577,8 @@ func TestPostgresOutage(t *testing.T) {
 	}
 
 	// Every acknowledged sign-in and refresh is durable: the session and
-	// the refresh token it returned are in the database.
+	// the refresh token it returned are in the database; so is every
+	// acknowledged expiry: the session is revoked, with its revocation.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, h.db)
@@ -581,6 +592,15 @@ func TestPostgresOutage(t *testing.T) {
 			continue
 		}
 		var n int
+		if o.kind == "expire" {
+			err := conn.QueryRow(ctx, `SELECT count(*) FROM sessions s JOIN revocations r ON r.id = s.id
+				WHERE s.id = $1 AND s.revoked_at > 0`, o.session).Scan(&n)
+			if err != nil || n != 1 {
+				t.Errorf("%s expire answered 200 but session %q is not stored revoked (%d, %v)", o.replica, o.session, n, err)
+			}
+			checked++
+			continue
+		}
 		if err := conn.QueryRow(ctx, `SELECT count(*) FROM sessions WHERE id = $1`, o.session).Scan(&n); err != nil || n != 1 {
 			t.Errorf("%s %s answered 200 but session %q is not stored (%d, %v)", o.replica, o.kind, o.session, n, err)
 		}
@@ -590,7 +610,7 @@ func TestPostgresOutage(t *testing.T) {
 		}
 		checked++
 	}
-	t.Logf("checked %d acknowledged sessions and refresh tokens in the database", checked)
+	t.Logf("checked %d acknowledged sign-ins, refreshes and expiries in the database", checked)
 }
 
 // originJTI returns the origin_jti claim of a JWT, unverified.
