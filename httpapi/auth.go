@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"strings"
 
@@ -92,14 +91,6 @@ func checkContentType(ct string) error {
 	return nil
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 func noStore(w http.ResponseWriter) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
@@ -127,6 +118,7 @@ func (s *Server) postToken(w http.ResponseWriter, r *http.Request) {
 			AccessToken:  req.Session.AccessToken,
 			ClientID:     req.ClientID,
 		})
+		s.observe(OpRefresh, err)
 	} else {
 		if req.Username == "" && req.Password == "" && hasBasic {
 			req.Username, req.Password = basicUser, basicPass
@@ -138,6 +130,7 @@ func (s *Server) postToken(w http.ResponseWriter, r *http.Request) {
 			IP:        clientIP(r),
 			UserAgent: r.UserAgent(),
 		})
+		s.observe(OpSignIn, err)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -178,6 +171,7 @@ func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request) {
 		er.RefreshToken = req.Session.RefreshToken
 	}
 	res, err := s.Issuer.Expire(r.Context(), c, er)
+	s.observe(OpExpire, err)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -48,6 +48,7 @@ func (s *Server) postImpersonate(w http.ResponseWriter, r *http.Request) {
 		IP:          clientIP(r),
 		UserAgent:   r.UserAgent(),
 	})
+	s.observe(OpImpersonate, err)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -123,6 +124,7 @@ func (s *Server) postOAuthToken(w http.ResponseWriter, r *http.Request) {
 		UserAgent:   r.UserAgent(),
 		ViaExchange: true,
 	})
+	s.observe(OpTokenExchange, err)
 	if err != nil {
 		s.writeOAuthError(w, r, err)
 		return

@@ -18,9 +18,13 @@ const MaxBodyBytes = 64 << 10
 type Server struct {
 	Issuer *issuer.Issuer
 	Logger *slog.Logger
-	// TrustProxyHeaders, if set, takes the client address from
-	// X-Forwarded-For when the direct peer is trusted.
+	// TrustedProxy, if set, reports whether a direct peer is a trusted
+	// reverse proxy, whose X-Forwarded-For is then believed (clientip.go).
 	TrustedProxy func(ip string) bool
+	// Operations endpoints and hooks (ops.go): all optional.
+	Observer  Observer     // metrics hooks
+	Readiness *Readiness   // GET /readyz checks; nil: always ready
+	Metrics   http.Handler // served at GET /metrics when set
 }
 
 // Handler returns the complete handler: routes wrapped in the shared
@@ -41,9 +45,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /{pool}/revocations", s.getRevocations)
 	mux.HandleFunc("GET /{pool}/.well-known/openid-configuration", s.discovery)
 	mux.HandleFunc("GET /{pool}/.well-known/jwks.json", s.jwks)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
+	s.mountOps(mux) // /healthz, /readyz, /metrics, /openapi.yaml
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, actas.Errorf(actas.ENOTFOUND, "Not Found"))
 	})
@@ -60,6 +62,7 @@ func (s *Server) methodNotAllowed(allow string) http.HandlerFunc {
 type reqState struct {
 	id     string
 	tenant string
+	ip     string // the client address (clientip.go)
 	cause  error
 }
 
@@ -104,7 +107,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		st := &reqState{id: requestID(r.Header.Get("X-Request-Id"))}
+		st := &reqState{id: requestID(r.Header.Get("X-Request-Id")), ip: s.clientAddr(r)}
 		r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
 		h := w.Header()
 		h.Set("X-Request-Id", st.id)
@@ -149,6 +152,10 @@ func (s *Server) logRequest(r *http.Request, st *reqState, sw *statusWriter, d t
 	}
 	if st.tenant != "" {
 		attrs = append(attrs, "tenant", st.tenant)
+	}
+	attrs = append(attrs, "client_ip", st.ip)
+	if s.Observer.Request != nil {
+		s.Observer.Request(metricMethod(r.Method), route, status, d)
 	}
 	if st.cause != nil && status >= 500 {
 		s.Logger.Error("request failed", append(attrs, "err", st.cause.Error())...)

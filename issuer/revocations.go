@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/actas-dev/actas"
@@ -20,6 +21,7 @@ type Revocations struct {
 	// that feed waiters wake at once.
 	changed chan struct{}
 	feed    feedState
+	synced  atomic.Int64 // wall clock of the last complete Sync, Unix ms (health.go)
 }
 
 // NewRevocations returns an empty set.
@@ -78,6 +80,7 @@ func (r *Revocations) Sync(ctx context.Context, s actas.Store, now time.Time) er
 		}
 		r.mu.Unlock()
 		if len(list) < page {
+			r.synced.Store(time.Now().UnixMilli())
 			return nil
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -99,6 +100,7 @@ type Hasher struct {
 	queue   chan struct{} // one token per caller running or waiting
 	maxWait time.Duration
 	dummy   string
+	obs     atomic.Pointer[Observer] // see observe.go
 }
 
 // NewHasher returns a Hasher that runs at most concurrency hashes at once,
@@ -126,7 +128,9 @@ func (h *Hasher) Params() Params { return h.params }
 // InFlight returns how many callers are running or waiting.
 func (h *Hasher) InFlight() int { return len(h.queue) }
 
-func (h *Hasher) acquire(ctx context.Context) error {
+// queueSlot takes a place in the queue, then a slot (acquire in
+// observe.go times it).
+func (h *Hasher) queueSlot(ctx context.Context) error {
 	select {
 	case h.queue <- struct{}{}:
 	default:

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -37,6 +38,8 @@ type Main struct {
 	Ready func(addr string)
 	// HashParams overrides the argon2id parameters (tests use cheap ones).
 	HashParams *password.Params
+	// Hangup, if set, replaces SIGHUP for serve's reload (tests send on it).
+	Hangup <-chan os.Signal
 }
 
 // NewMain returns a Main wired to the process.
@@ -70,6 +73,11 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	if err == nil {
 		return exitOK
 	}
+	var ce configError
+	if errors.As(err, &ce) { // every problem, on one line
+		fmt.Fprintf(m.Stderr, "actas: %s\n", oneLine(ce.Error()))
+		return exitUsage
+	}
 	var ue usageError
 	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") ||
 		strings.HasPrefix(err.Error(), "unknown flag") || strings.HasPrefix(err.Error(), "required flag") {
@@ -97,6 +105,9 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 type globals struct {
 	db   string
 	json bool
+	// Set by serve before open (lifecycle.go): its configuration and logger.
+	cfg *Config
+	log *slog.Logger
 }
 
 func (m *Main) rootCommand() *cobra.Command {
@@ -120,6 +131,7 @@ func (m *Main) rootCommand() *cobra.Command {
 		m.auditCommand(g),
 		m.keysCommand(g),
 		m.versionCommand(g),
+		m.configCommand(g),
 	)
 	return root
 }
@@ -221,14 +233,13 @@ func (m *Main) open(ctx context.Context, g *globals, publicURL string) (*env, er
 	if m.HashParams != nil {
 		params = *m.HashParams
 	}
-	n := runtime.GOMAXPROCS(0)
 	e.issuer = issuer.New(issuer.Config{
 		Store:     e.store,
 		Sealer:    sealer,
-		Hasher:    password.NewHasher(params, n, 64*n, 2*time.Second),
+		Hasher:    g.newHasher(params),
 		PublicURL: publicURL,
 		Now:       m.Now,
-		Logger:    m.logger("text"),
+		Logger:    m.openLogger(g),
 	})
 	return &e, nil
 }

@@ -7,30 +7,23 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/actas-dev/actas/httpapi"
 	"github.com/actas-dev/actas/issuer"
+	"github.com/actas-dev/actas/metrics"
+	"github.com/actas-dev/actas/password"
 )
 
-func (m *Main) logger(format string) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
-	if format == "json" {
-		return slog.New(slog.NewJSONHandler(m.Stderr, opts))
-	}
-	return slog.New(slog.NewTextHandler(m.Stderr, opts))
-}
-
 type serveFlags struct {
-	addr       string
-	publicURL  string
-	dev        bool
-	production bool
-	logFormat  string
-	drain      time.Duration
+	dev bool
 }
 
 func (m *Main) serveCommand(g *globals) *cobra.Command {
@@ -38,17 +31,17 @@ func (m *Main) serveCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "run the HTTP service",
-		Args:  exactArgs(0),
+		Long: "Run the HTTP service. Settings come from flags, else ACTAS_* environment variables,\n" +
+			"else the --config file, else defaults; `actas config print` shows the result and\n" +
+			"docs/operations.md describes each. SIGTERM drains; SIGHUP reloads the log level,\n" +
+			"the trusted proxies and the TLS certificate.",
+		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return m.serve(cmd.Context(), g, f)
+			return m.serve(cmd.Context(), cmd, g, f)
 		},
 	}
-	cmd.Flags().StringVar(&f.addr, "addr", ":8080", "address to listen on")
-	cmd.Flags().StringVar(&f.publicURL, "public-url", "", "base URL clients reach actas at; issuers are <public-url>/<userPoolId> (default http://<addr>)")
 	cmd.Flags().BoolVar(&f.dev, "dev", false, "on an empty database, create a demo tenant and users and print their credentials")
-	cmd.Flags().BoolVar(&f.production, "production", false, "production mode: refuse to start without ACTAS_MASTER_KEY, refuse --dev (env ACTAS_PRODUCTION=true)")
-	cmd.Flags().StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
-	cmd.Flags().DurationVar(&f.drain, "drain-timeout", 30*time.Second, "on SIGTERM, how long to let in-flight requests finish")
+	addConfigFlags(cmd)
 	return cmd
 }
 
@@ -64,33 +57,50 @@ func defaultPublicURL(addr string) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-func (m *Main) serve(ctx context.Context, g *globals, f *serveFlags) error {
-	if f.logFormat != "text" && f.logFormat != "json" {
-		return usageError{fmt.Errorf("--log-format must be text or json")}
+func (m *Main) serve(ctx context.Context, cmd *cobra.Command, g *globals, f *serveFlags) error {
+	cfg, err := m.loadConfig(cmd)
+	if err != nil {
+		return err
 	}
-	if f.production || m.Getenv("ACTAS_PRODUCTION") == "true" || m.Getenv("ACTAS_PRODUCTION") == "1" {
+	if cfg.Production {
 		switch {
 		case f.dev:
 			return usageError{fmt.Errorf("--dev cannot be used in production mode")}
-		case m.Getenv("ACTAS_MASTER_KEY") == "":
+		case cfg.MasterKey == "":
 			return fmt.Errorf("production mode requires ACTAS_MASTER_KEY (actas keys genmaster prints one); refusing to start")
 		}
 	}
-	log := m.logger(f.logFormat)
-	ln, err := net.Listen("tcp", f.addr)
+	lv := &live{level: new(slog.LevelVar), proxies: &httpapi.ProxyList{}}
+	level, _ := parseLevel(cfg.LogLevel)
+	lv.level.Set(level)
+	proxies, _ := httpapi.ParseProxies(cfg.TrustedProxies) // validated
+	lv.proxies.Set(proxies)
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		lv.certs = &certHolder{}
+		if err := lv.certs.load(cfg.TLSCert, cfg.TLSKey); err != nil {
+			return err
+		}
+		scheme = "https"
+	}
+	log := m.newLogger(cfg.LogFormat, lv.level)
+	g.db, g.cfg, g.log = cfg.DB, cfg, log
+
+	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", f.addr, err)
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	defer ln.Close()
-	publicURL := strings.TrimRight(f.publicURL, "/")
+	publicURL := strings.TrimRight(cfg.PublicURL, "/")
 	if publicURL == "" {
-		publicURL = defaultPublicURL(ln.Addr().String())
+		publicURL = scheme + strings.TrimPrefix(defaultPublicURL(ln.Addr().String()), "http")
 	}
 	e, err := m.open(ctx, g, publicURL)
 	if err != nil {
 		return err
 	}
-	defer e.Close()
+	closeStore := sync.OnceValue(e.Close)
+	defer closeStore()
 	iss := e.issuer
 	if err := iss.Start(ctx); err != nil {
 		return fmt.Errorf("load revocations: %w", err)
@@ -104,7 +114,19 @@ func (m *Main) serve(ctx context.Context, g *globals, f *serveFlags) error {
 	defer stopBG()
 	go iss.Maintain(bg, time.Second, 10*time.Minute)
 
-	api := &httpapi.Server{Issuer: iss, Logger: log}
+	ready := &httpapi.Readiness{Checks: readinessChecks(e), Logger: log}
+	api := &httpapi.Server{Issuer: iss, Logger: log, TrustedProxy: lv.proxies.Contains, Readiness: ready}
+	if cfg.Metrics {
+		ver, commit := buildInfo()
+		opts := metrics.Options{Revocations: iss.Revocations(), Hasher: iss.Hasher(), Version: ver, Commit: commit}
+		if e.sqlite != nil {
+			opts.DBPools = e.sqlite.Pools()
+		}
+		mx := metrics.New(opts)
+		api.Metrics = mx.Handler()
+		api.Observer = httpapi.Observer{Request: mx.ObserveRequest, Outcome: mx.ObserveOutcome}
+		iss.Hasher().SetObserver(password.Observer{Wait: mx.ObserveHashWait})
+	}
 	srv := &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -116,23 +138,59 @@ func (m *Main) serve(ctx context.Context, g *globals, f *serveFlags) error {
 	}
 	srv.RegisterOnShutdown(iss.Revocations().StopWaiters) // end revocation feed long polls
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info("actas serving", "addr", ln.Addr().String(), "public_url", publicURL, "db", redactDSN(m.dbSpec(g)))
+	if lv.certs != nil {
+		srv.TLSConfig = lv.certs.tlsConfig()
+		go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { errc <- srv.Serve(ln) }()
+	}
+	log.Info("actas serving", "addr", ln.Addr().String(), "public_url", publicURL, "db", redactDSN(m.dbSpec(g)),
+		"tls", lv.certs != nil, "metrics", cfg.Metrics, "trusted_proxies", len(proxies))
 	if m.Ready != nil {
 		m.Ready(ln.Addr().String())
 	}
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
+	hup := m.Hangup
+	if hup == nil {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, syscall.SIGHUP)
+		defer signal.Stop(ch)
+		hup = ch
 	}
-	log.Info("shutting down: draining in-flight requests", "timeout", f.drain)
-	dctx, cancel := context.WithTimeout(context.Background(), f.drain)
+wait:
+	for {
+		select {
+		case err := <-errc:
+			return fmt.Errorf("serve: %w", err)
+		case <-hup:
+			cfg = m.reload(cmd, cfg, lv, log)
+		case <-ctx.Done():
+			break wait
+		}
+	}
+
+	// Drain (SPEC §6): stop being ready at once, keep serving for the
+	// drain delay so load balancers notice, then stop accepting and let
+	// every request already received finish, within the drain timeout.
+	ready.Drain()
+	log.Info("shutting down: not ready; draining in-flight requests", "delay", cfg.DrainDelay, "timeout", cfg.DrainTimeout)
+	if cfg.DrainDelay > 0 {
+		select {
+		case <-time.After(cfg.DrainDelay):
+		case err := <-errc:
+			log.Error("server stopped during drain delay", "err", err)
+		}
+	}
+	dctx, cancel := context.WithTimeout(context.Background(), cfg.DrainTimeout)
 	defer cancel()
 	if err := srv.Shutdown(dctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Warn("drain incomplete", "err", err)
+		log.Warn("drain incomplete: closing the remaining connections", "err", err)
+		_ = srv.Close()
 	}
 	stopBG()
+	if err := closeStore(); err != nil {
+		log.Error("closing the database failed", "err", err)
+		return fmt.Errorf("close database: %w", err)
+	}
 	log.Info("stopped")
 	return nil
 }

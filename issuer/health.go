@@ -1,0 +1,57 @@
+package issuer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// What operators watch: readiness of the signing keys and the freshness
+// of the revocation set. Nothing here is on a request path.
+
+// LastSync returns when the last complete Sync finished (wall clock), or
+// the zero time if none has. A replica whose last sync is old does not
+// see revocations made by other replicas.
+func (r *Revocations) LastSync() time.Time {
+	ms := r.synced.Load()
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
+}
+
+// ErrNoUsableKey means the master key opens none of a tenant's signing
+// keys: the wrong ACTAS_MASTER_KEY, or corrupted key rows.
+var ErrNoUsableKey = errors.New("the master key opens none of the tenant's signing keys")
+
+// CheckSigningKeys reports whether signing keys can be loaded: with at
+// least one tenant, the master key must open at least one key of the
+// first tenant (one tenant is enough to detect a wrong master key, and
+// the check stays cheap however many tenants there are). With no tenant
+// there is nothing to open and it reports nil.
+func (i *Issuer) CheckSigningKeys(ctx context.Context) error {
+	tenants, err := i.store.Tenants(ctx)
+	if err != nil {
+		return fmt.Errorf("check signing keys: %w", err)
+	}
+	if len(tenants) == 0 {
+		return nil
+	}
+	keys, err := i.store.SigningKeys(ctx, tenants[0].ID)
+	if err != nil {
+		return fmt.Errorf("check signing keys: %w", err)
+	}
+	if len(keys) == 0 {
+		return nil // created on first use
+	}
+	for _, k := range keys {
+		if _, err := i.sealer.Open(k.PrivateEnc, []byte(k.KID)); err == nil {
+			return nil
+		}
+	}
+	return ErrNoUsableKey
+}
+
+// FeedWaiters returns how many revocation feed calls are waiting now.
+func (r *Revocations) FeedWaiters() int64 { return r.feed.waiters.Load() }
