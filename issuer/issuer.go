@@ -26,6 +26,12 @@ type Config struct {
 	Now       func() time.Time // defaults to time.Now
 	Logger    *slog.Logger     // defaults to slog.Default()
 	Throttle  *ThrottlePolicy  // defaults to DefaultThrottle
+	// CacheTTL, if positive, lets the issuer reuse API keys, tenant
+	// settings and the list of signing keys it read from the store for
+	// that long. Zero (the default) reads them on every request, so that a
+	// change made by another process (the CLI, another replica) takes
+	// effect on the very next request.
+	CacheTTL time.Duration
 }
 
 // Issuer applies the rules of actas to one store. It is safe for
@@ -37,6 +43,7 @@ type Issuer struct {
 	publicURL string
 	now       func() time.Time
 	log       *slog.Logger
+	cacheTTL  time.Duration
 
 	keys     *keyring
 	revoked  *Revocations
@@ -47,13 +54,9 @@ type Issuer struct {
 	apiKeys map[string]apiKeyEntry // by key id
 }
 
-// Cache lifetimes: a revoked API key or a changed tenant setting takes
-// effect on every replica within these bounds.
-const (
-	tenantCacheTTL = 5 * time.Second
-	apiKeyCacheTTL = 2 * time.Second
-	apiKeyTouchGap = time.Minute
-)
+// apiKeyTouchGap: "last used" is recorded at most this often per key, so
+// that authentication costs no write on the hot path.
+const apiKeyTouchGap = time.Minute
 
 type tenantEntry struct {
 	t  *actas.Tenant
@@ -85,7 +88,8 @@ func New(c Config) *Issuer {
 		publicURL: strings.TrimRight(c.PublicURL, "/"),
 		now:       c.Now,
 		log:       c.Logger,
-		keys:      newKeyring(c.Store, c.Sealer),
+		cacheTTL:  c.CacheTTL,
+		keys:      newKeyring(c.Store, c.Sealer, c.CacheTTL),
 		revoked:   NewRevocations(),
 		throttle:  newThrottle(*c.Throttle),
 		tenants:   make(map[string]tenantEntry),
@@ -226,7 +230,7 @@ func (i *Issuer) apiKey(ctx context.Context, id string, now time.Time) (*actas.A
 	i.cacheMu.Lock()
 	e, ok := i.apiKeys[id]
 	i.cacheMu.Unlock()
-	if ok && now.Sub(e.at) < apiKeyCacheTTL && now.Sub(e.at) >= 0 {
+	if ok && now.Sub(e.at) < i.cacheTTL && now.Sub(e.at) >= 0 {
 		return e.k, nil
 	}
 	k, err := i.store.APIKey(ctx, id)
@@ -264,7 +268,7 @@ func (i *Issuer) tenant(ctx context.Context, id string, now time.Time) (*actas.T
 	i.cacheMu.Lock()
 	e, ok := i.tenants[id]
 	i.cacheMu.Unlock()
-	if ok && now.Sub(e.at) < tenantCacheTTL && now.Sub(e.at) >= 0 {
+	if ok && now.Sub(e.at) < i.cacheTTL && now.Sub(e.at) >= 0 {
 		return e.t, nil
 	}
 	t, err := i.store.Tenant(ctx, id)

@@ -10,22 +10,24 @@ import (
 	"github.com/actas-dev/actas/token"
 )
 
-// keyring caches each tenant's parsed signing keys. Keys are reloaded from
-// the store when a token names an unknown kid (at most once per
-// reloadEvery per tenant, so forged kids cannot hammer the store) and
-// after maxAge, so that a rotation made elsewhere is picked up.
+// keyring keeps each tenant's parsed signing keys. Unsealing and parsing
+// a key is the expensive part, so parsed keys are kept by kid for the
+// life of the process; the list of a tenant's keys and their states is
+// read from the store again when it is older than maxAge (0: on every
+// use), so a rotation or an algorithm change made by another process is
+// seen at once. A token naming an unknown kid reloads the list at most
+// once per keyReloadEvery, so forged kids cannot hammer the store.
 type keyring struct {
 	store  actas.Store
 	sealer *token.Sealer
+	maxAge time.Duration
 
-	mu   sync.Mutex
-	sets map[string]*keySet // tenant id -> keys
+	mu     sync.Mutex
+	sets   map[string]*keySet    // tenant id -> keys
+	parsed map[string]*token.Key // kid -> parsed key
 }
 
-const (
-	keyMaxAge      = 30 * time.Second
-	keyReloadEvery = time.Second
-)
+const keyReloadEvery = time.Second
 
 type keySet struct {
 	loadedAt time.Time
@@ -35,21 +37,25 @@ type keySet struct {
 
 type keyEntry struct {
 	*token.Key
-	activateAt time.Time // zero: active since creation
-	createdAt  time.Time
+	activateAt  time.Time // zero: active since creation
+	createdAt   time.Time
+	retireUntil time.Time
 }
 
-func newKeyring(s actas.Store, sealer *token.Sealer) *keyring {
-	return &keyring{store: s, sealer: sealer, sets: make(map[string]*keySet)}
+func newKeyring(s actas.Store, sealer *token.Sealer, maxAge time.Duration) *keyring {
+	return &keyring{store: s, sealer: sealer, maxAge: maxAge,
+		sets: make(map[string]*keySet), parsed: make(map[string]*token.Key)}
 }
 
-// get returns the tenant's key set, loading it if absent or stale.
+// get returns the tenant's key set, reloading it if older than maxAge.
 func (kr *keyring) get(ctx context.Context, tenantID string, now time.Time) (*keySet, error) {
-	kr.mu.Lock()
-	ks := kr.sets[tenantID]
-	kr.mu.Unlock()
-	if ks != nil && now.Sub(ks.loadedAt) < keyMaxAge && now.Sub(ks.loadedAt) >= 0 {
-		return ks, nil
+	if kr.maxAge > 0 {
+		kr.mu.Lock()
+		ks := kr.sets[tenantID]
+		kr.mu.Unlock()
+		if ks != nil && now.Sub(ks.loadedAt) < kr.maxAge && now.Sub(ks.loadedAt) >= 0 {
+			return ks, nil
+		}
 	}
 	return kr.load(ctx, tenantID, now)
 }
@@ -78,11 +84,18 @@ func (kr *keyring) load(ctx context.Context, tenantID string, now time.Time) (*k
 	}
 	ks := &keySet{loadedAt: now, byKID: make(map[string]*token.Key, len(stored))}
 	for _, sk := range stored {
-		k, err := token.LoadKey(kr.sealer, sk)
-		if err != nil {
-			return nil, fmt.Errorf("load signing key %s: %w", sk.KID, err)
+		kr.mu.Lock()
+		k := kr.parsed[sk.KID]
+		kr.mu.Unlock()
+		if k == nil {
+			if k, err = token.LoadKey(kr.sealer, sk); err != nil {
+				return nil, fmt.Errorf("load signing key %s: %w", sk.KID, err)
+			}
+			kr.mu.Lock()
+			kr.parsed[sk.KID] = k
+			kr.mu.Unlock()
 		}
-		ks.keys = append(ks.keys, keyEntry{Key: k, activateAt: sk.ActivateAt, createdAt: sk.CreatedAt})
+		ks.keys = append(ks.keys, keyEntry{Key: k, activateAt: sk.ActivateAt, createdAt: sk.CreatedAt, retireUntil: sk.RetireUntil})
 		ks.byKID[k.KID] = k
 	}
 	kr.mu.Lock()
@@ -125,7 +138,7 @@ func (ks *keySet) signer(use, alg string, now time.Time) (*token.Key, error) {
 func (ks *keySet) published(now time.Time) []*token.Key {
 	out := make([]*token.Key, 0, len(ks.keys))
 	for _, k := range ks.keys {
-		if !k.RetireUntil.IsZero() && !k.RetireUntil.After(now) {
+		if !k.retireUntil.IsZero() && !k.retireUntil.After(now) {
 			continue
 		}
 		out = append(out, k.Key)

@@ -32,37 +32,52 @@ func TestNoUserEnumerationByTime(t *testing.T) {
 	h.clock.Advance(6 * time.Second)
 
 	kinds := []string{"unknown user", "wrong password", "disabled, wrong password"}
-	samples := map[string][]time.Duration{}
-	const n = 21
-	for i := 0; i < n+2; i++ {
-		for _, k := range kinds {
-			user := map[string]string{"unknown user": fmt.Sprintf("ghost%d", i), "wrong password": "alice", "disabled, wrong password": "bob"}[k]
-			start := time.Now()
-			r := h.do("POST", "/auth/token", map[string]string{"username": user, "password": "not-the-password"}, "X-API-Key", ten.APIKey)
-			d := time.Since(start)
-			wantError(t, r, 401, "Incorrect username or password")
-			if i >= 2 { // warm-up
-				samples[k] = append(samples[k], d)
+	// measure returns the median time of each kind over n interleaved
+	// rounds (after two rounds of warm-up).
+	measure := func(n int) map[string]time.Duration {
+		samples := map[string][]time.Duration{}
+		for i := 0; i < n+2; i++ {
+			for _, k := range kinds {
+				user := map[string]string{"unknown user": fmt.Sprintf("ghost%d", i), "wrong password": "alice", "disabled, wrong password": "bob"}[k]
+				start := time.Now()
+				r := h.do("POST", "/auth/token", map[string]string{"username": user, "password": "not-the-password"}, "X-API-Key", ten.APIKey)
+				d := time.Since(start)
+				wantError(t, r, 401, "Incorrect username or password")
+				if i >= 2 {
+					samples[k] = append(samples[k], d)
+				}
 			}
 		}
+		med := map[string]time.Duration{}
+		for _, k := range kinds {
+			s := slices.Clone(samples[k])
+			slices.Sort(s)
+			med[k] = s[len(s)/2]
+		}
+		return med
 	}
-	med := map[string]time.Duration{}
-	for _, k := range kinds {
-		s := slices.Clone(samples[k])
-		slices.Sort(s)
-		med[k] = s[len(s)/2]
-	}
-	lo, hi := med[kinds[0]], med[kinds[0]]
-	for _, k := range kinds {
-		lo, hi = min(lo, med[k]), max(hi, med[k])
-	}
-	t.Logf("median failed sign-in: unknown %s, wrong password %s, disabled %s (spread %.1f%%)",
-		med[kinds[0]], med[kinds[1]], med[kinds[2]], 100*float64(hi-lo)/float64(lo))
-	// An argon2id verification here takes tens of milliseconds; a path that
-	// skipped it would be an order of magnitude faster. 25% tolerates a
-	// shared, noisy machine while still catching that.
-	if float64(hi) > 1.25*float64(lo) {
-		t.Errorf("failed sign-ins differ in time by more than 25%%: %v", med)
+	// An argon2id verification takes tens of milliseconds here; a path that
+	// skipped it would be an order of magnitude faster. A bound of 1.5×
+	// between medians tolerates a shared, noisy machine (CI runs other
+	// packages' tests beside this one) while still catching that; a
+	// measurement spoiled by a burst of load is taken again, up to three
+	// times.
+	const bound = 1.5
+	var lo, hi time.Duration
+	for attempt := 1; attempt <= 3; attempt++ {
+		med := measure(21)
+		lo, hi = med[kinds[0]], med[kinds[0]]
+		for _, k := range kinds {
+			lo, hi = min(lo, med[k]), max(hi, med[k])
+		}
+		t.Logf("attempt %d: median failed sign-in: unknown %s, wrong password %s, disabled %s (spread %.1f%%)",
+			attempt, med[kinds[0]], med[kinds[1]], med[kinds[2]], 100*float64(hi-lo)/float64(lo))
+		if float64(hi) <= bound*float64(lo) {
+			break
+		}
+		if attempt == 3 {
+			t.Errorf("failed sign-ins differ in time by more than %.0f%% in three measurements", 100*(bound-1))
+		}
 	}
 	if lo < 5*time.Millisecond {
 		t.Errorf("a failed sign-in took %s: argon2id with the OWASP parameters cannot be that fast", lo)
