@@ -379,3 +379,31 @@ func TestSigningAlgorithmPerTenant(t *testing.T) {
 		})
 	}
 }
+
+// TestChangesTakeEffectAtOnce: what the CLI changes in the store, a
+// running server applies on the very next request.
+func TestChangesTakeEffectAtOnce(t *testing.T) {
+	h, ten := setup(t)
+	var k struct{ ID, APIKey string }
+	h.mustCLI(&k, "apikey", "create", "--tenant", "acme")
+	h.signIn(k.APIKey, "alice", "alice-password")
+	h.mustCLI(nil, "apikey", "revoke", k.ID)
+	wantError(t, h.do("POST", "/auth/token", map[string]string{"username": "alice", "password": "alice-password"}, "X-API-Key", k.APIKey), 403, "Forbidden")
+
+	first := h.signIn(ten.APIKey, "alice", "alice-password")
+	h.mustCLI(nil, "tenant", "set", "acme", "refresh_rotation=true")
+	r := h.do("POST", "/auth/token", first, "X-API-Key", ten.APIKey)
+	if r.status != 200 || str(sessionOf(t, r.json(t)), "refreshToken") == str(sessionOf(t, first), "refreshToken") {
+		t.Fatalf("rotation not applied at once: %d %s", r.status, r.body)
+	}
+
+	oldKid := headerOf(t, str(sessionOf(t, first), "accessToken"))["kid"]
+	h.mustCLI(nil, "keys", "rotate", "--tenant", "acme")
+	s := sessionOf(t, h.signIn(ten.APIKey, "alice", "alice-password"))
+	if headerOf(t, str(s, "accessToken"))["kid"] == oldKid {
+		t.Fatal("the rotated key still signs")
+	}
+
+	h.mustCLI(nil, "user", "disable", "--tenant", "acme", "--username", "alice")
+	wantError(t, h.do("POST", "/auth/token", map[string]any{"session": s}, "X-API-Key", ten.APIKey), 401, "")
+}
