@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -38,8 +37,7 @@ type DB struct {
 
 	byRefresh *sql.Stmt // SessionByRefreshToken, on r
 
-	path string      // the database file (CheckFile, ops.go)
-	file os.FileInfo // its identity when opened
+	gc groupCommit // batches concurrent write transactions into one commit
 }
 
 // Open opens (creating it if needed) the database file at path and applies
@@ -72,8 +70,6 @@ func Open(ctx context.Context, path string) (_ *DB, err error) {
 	if err := db.w.PingContext(ctx); err != nil {
 		return nil, err
 	}
-	db.path = path
-	db.file, _ = os.Stat(path)
 	sub, err := fs.Sub(migrationFS, "migrations")
 	if err != nil {
 		return nil, err
@@ -146,17 +142,11 @@ func (db *DB) Close() error {
 // write runs fn in one write transaction and commits it, returning fn's
 // error as is (callers pass it through wrap). Transactions are
 // serialised: the writer pool has a single connection, and BEGIN IMMEDIATE
-// takes the file's write lock before fn reads anything.
+// takes the file's write lock before fn reads anything. Concurrent writes
+// share one commit (group commit, groupcommit.go); each returns only once
+// its changes are durable.
 func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return db.gc.do(ctx, db, fn)
 }
 
 // errFn marks an error returned by a caller's update function, which the
