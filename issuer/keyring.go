@@ -123,7 +123,7 @@ func (ks *keySet) signer(use, alg string, now time.Time) (*token.Key, error) {
 		if k.Use != use || k.Alg != alg || k.activateAt.After(now) {
 			continue
 		}
-		if best == nil || k.since().After(best.since()) {
+		if best == nil || !best.since().After(k.since()) { // later keys win ties
 			best = k
 		}
 	}

@@ -37,7 +37,7 @@ func keyStates(keys []*actas.SigningKey, now time.Time) map[string]string {
 		if since(k).After(now) {
 			continue
 		}
-		if b := newest[k.Use+k.Alg]; b == nil || since(k).After(since(b)) {
+		if b := newest[k.Use+k.Alg]; b == nil || !since(b).After(since(k)) { // later keys win ties
 			newest[k.Use+k.Alg] = k
 		}
 	}
