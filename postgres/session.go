@@ -64,10 +64,26 @@ func insertRefreshToken(ctx context.Context, tx pgx.Tx, sessionID string, rt *ac
 }
 
 // CreateSession stores a session, its first refresh token and its audit
-// event in one transaction. On success ev.ID is set.
+// event in one transaction, refusing with actas.ErrParentRevoked a child
+// whose parent is missing or revoked at commit. On success ev.ID is set.
 func (db *DB) CreateSession(ctx context.Context, s *actas.Session, rt *actas.RefreshToken, ev *actas.AuditEvent) error {
 	var evID int64
 	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if s.ParentID != "" {
+			// FOR SHARE conflicts with the row lock RevokeSessions takes
+			// first: a revocation of the parent in progress makes this wait
+			// and then see it revoked; one that starts after this lock
+			// waits for this commit, and its later statements (new
+			// snapshots) find the child and revoke it too.
+			var revokedAt int64
+			err := tx.QueryRow(ctx, `SELECT revoked_at FROM sessions WHERE id = $1 AND tenant_id = $2 FOR SHARE`,
+				s.ParentID, s.TenantID).Scan(&revokedAt)
+			if errors.Is(err, pgx.ErrNoRows) || (err == nil && revokedAt != 0) {
+				return actas.ErrParentRevoked
+			} else if err != nil {
+				return err
+			}
+		}
 		a := append([]any{s.ID, s.TenantID}, sessionArgs(s)...)
 		if _, err := tx.Exec(ctx, `INSERT INTO sessions (`+sessionCols+`) VALUES (`+
 			placeholders(1, len(a))+`)`, a...); err != nil {

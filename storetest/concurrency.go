@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -17,6 +18,7 @@ var concurrencyTests = []test{
 	{"FollowRevocationsWhileAppending", testFollowRevocationsWhileAppending},
 	{"RevokeOverlappingRacing", testRevokeOverlappingRacing},
 	{"RefreshAndRevokeRacing", testRefreshAndRevokeRacing},
+	{"ChildAndParentRevokeRacing", testChildAndParentRevokeRacing},
 }
 
 // testFollowRevocationsWhileAppending: writers append revocations (single
@@ -245,4 +247,58 @@ func testRefreshAndRevokeRacing(t *testing.T, s actas.Store) {
 			t.Errorf("round %d: %d revocations of the session, want 1", round, n)
 		}
 	}
+}
+
+// testChildAndParentRevokeRacing: an impersonation session is created
+// while its parent is being revoked. Whichever wins, no child may
+// outlive the revocation: either its creation fails with
+// ErrParentRevoked, or it exists revoked, with its revocation appended.
+func testChildAndParentRevokeRacing(t *testing.T, s actas.Store) {
+	ctx := t.Context()
+	tn := mustCreateTenant(t, s, "acme")
+	op := mustCreateUser(t, s, tn.ID, "op")
+	alice := mustCreateUser(t, s, tn.ID, "alice")
+	outcomes := map[string]int{}
+	for round := range 10 {
+		parent := mustCreateSession(t, s, newSession(op))
+		child := newChild(parent, alice)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		var createErr, revokeErr error
+		wg.Go(func() {
+			<-start
+			createErr = s.CreateSession(ctx, child, nil, nil)
+		})
+		wg.Go(func() {
+			<-start
+			_, revokeErr = s.RevokeSessions(ctx, actas.RevokeQuery{TenantID: tn.ID, SessionID: parent.ID},
+				at(time.Hour), actas.ReasonLogout)
+		})
+		close(start)
+		wg.Wait()
+		wantOK(t, "racing revoke of the parent", revokeErr)
+		switch {
+		case errors.Is(createErr, actas.ErrParentRevoked):
+			outcomes["refused"]++
+			_, err := s.Session(ctx, child.ID)
+			wantErr(t, "refused child", err, actas.ErrNotFound)
+		case createErr == nil:
+			outcomes["created, then revoked"]++
+			if got := mustSession(t, s, child.ID); !got.Revoked() {
+				t.Errorf("round %d: child created while its parent was revoked outlives the revocation", round)
+			}
+			n := 0
+			for _, r := range mustRevocations(t, s, 0, at(0)) {
+				if r.ID == child.ID {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("round %d: %d revocations of the child, want 1", round, n)
+			}
+		default:
+			t.Errorf("round %d: creating the child: %v", round, createErr)
+		}
+	}
+	t.Logf("child and parent revocation racing: %v", outcomes)
 }
