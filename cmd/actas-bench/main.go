@@ -299,6 +299,10 @@ type summary struct {
 	ServerCores float64 `json:"serverCores,omitempty"` // CPU seconds per second
 	PerCore     float64 `json:"okPerServerCoreSec,omitempty"`
 	ServerHWM   float64 `json:"serverVmHWMMiB,omitempty"`
+	// CoreRatio is PerCore against the bound of one core (Bound / CPUs):
+	// the share of the server's CPU time spent in the irreducible crypto.
+	// It does not depend on how much CPU other processes took.
+	CoreRatio   float64 `json:"ratioPerServerCore,omitempty"`
 	ClientCores float64 `json:"clientCores"`
 
 	ByKind map[string]kindSummary `json:"byKind,omitempty"`
@@ -373,6 +377,9 @@ func summarize(label, scenario, alg string, cfg *loadConfig, r *result, b *bound
 			s.PerCore = float64(s.OK) / s.ServerCPU
 		}
 		s.ServerHWM = float64(after.HWM) / (1 << 20)
+		if s.Bound > 0 && b != nil {
+			s.CoreRatio = s.PerCore / (s.Bound / float64(b.CPUs))
+		}
 	}
 	return s
 }
@@ -405,6 +412,10 @@ func printSummary(w io.Writer, s *summary) {
 	if s.ServerCPU > 0 {
 		fmt.Fprintf(w, "server     %.1f CPU-s (%.2f cores) -> %.0f ok per server core-second; peak RSS (VmHWM) %.1f MiB\n",
 			s.ServerCPU, s.ServerCores, s.PerCore, s.ServerHWM)
+		if s.CoreRatio > 0 {
+			fmt.Fprintf(w, "per core   %.0f ok/core-s vs bound %.0f/core-s -> ratio %.2f (independent of other processes' CPU use)\n",
+				s.PerCore, s.Bound/float64(s.Bounds.CPUs), s.CoreRatio)
+		}
 	}
 	fmt.Fprintf(w, "client     %.2f cores used by actas-bench itself\n", s.ClientCores)
 	for _, k := range kinds {
@@ -416,7 +427,7 @@ func printSummary(w io.Writer, s *summary) {
 
 var csvHeader = []string{"label", "scenario", "alg", "mode", "concurrency", "rate", "elapsed_s", "requests", "ok", "errors",
 	"ok_per_s", "p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms", "bound_per_s", "ratio", "server_cores",
-	"ok_per_server_core_s", "server_vmhwm_mib", "client_cores", "error_breakdown"}
+	"ok_per_server_core_s", "ratio_per_server_core", "server_vmhwm_mib", "client_cores", "error_breakdown"}
 
 func appendCSV(path string, s *summary) error {
 	_, statErr := os.Stat(path)
@@ -433,7 +444,7 @@ func appendCSV(path string, s *summary) error {
 	_ = w.Write([]string{s.Label, s.Scenario, s.Alg, s.Mode, strconv.Itoa(s.Concurrency), g(s.Rate), g(s.Elapsed),
 		strconv.FormatInt(s.Requests, 10), strconv.FormatInt(s.OK, 10), strconv.FormatInt(s.Errors, 10),
 		g(s.Throughput), g(s.P50), g(s.P90), g(s.P99), g(s.P999), g(s.Max), g(s.Bound), g(s.Ratio), g(s.ServerCores),
-		g(s.PerCore), g(s.ServerHWM), g(s.ClientCores), s.ErrorsBy})
+		g(s.PerCore), g(s.CoreRatio), g(s.ServerHWM), g(s.ClientCores), s.ErrorsBy})
 	w.Flush()
 	return w.Error()
 }
