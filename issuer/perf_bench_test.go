@@ -1,0 +1,226 @@
+package issuer_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/issuer"
+	"github.com/actas-dev/actas/password"
+	"github.com/actas-dev/actas/sqlite"
+	"github.com/actas-dev/actas/token"
+)
+
+// Hot-path benchmarks at the issuer level, on a real SQLite store
+// (synchronous=FULL) in a temporary directory. Each reports its cost as a
+// ratio to the irreducible crypto measured in the same run
+// (x-crypto: 1.0 would be signing and nothing else).
+
+var cheap = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+type benchEnv struct {
+	iss    *issuer.Issuer
+	client *issuer.Client
+	first  *issuer.Result
+}
+
+func newBenchEnv(b *testing.B, alg string) *benchEnv {
+	b.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	sealer, err := token.NewSealer(make([]byte, 32))
+	if err != nil {
+		b.Fatal(err)
+	}
+	iss := issuer.New(issuer.Config{Store: db, Sealer: sealer, Hasher: password.NewHasher(cheap, 4, 1000, time.Minute),
+		PublicURL: "http://127.0.0.1:8080"})
+	if err := iss.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	_, key, err := iss.CreateTenant(ctx, issuer.CreateTenantRequest{Name: "bench", Settings: actas.TenantSettings{SigningAlg: alg}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := iss.CreateUser(ctx, issuer.CreateUserRequest{Tenant: "bench", Username: "alice", Password: "correct horse battery",
+		Email: "alice@example.com", EmailVerified: true}); err != nil {
+		b.Fatal(err)
+	}
+	c, err := iss.Authenticate(ctx, key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := iss.SignIn(ctx, c, issuer.SignInRequest{Username: "alice", Password: "correct horse battery", IP: "127.0.0.1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &benchEnv{iss: iss, client: c, first: res}
+}
+
+// signCost measures one signature with alg, as the issuer signs.
+func signCost(b *testing.B, alg string) time.Duration {
+	b.Helper()
+	sealer, _ := token.NewSealer(make([]byte, 32))
+	now := time.Now()
+	sk, err := token.GenerateKey(sealer, "t", actas.KeyUseAccess, alg, now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	k, err := token.LoadKey(sealer, sk)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := &token.Claims{Sub: actas.NewID(), EventID: actas.NewID(), TokenUse: "access", Iss: "http://127.0.0.1:8080/local_abcdefghi",
+		Exp: now.Add(time.Hour).Unix(), Iat: now.Unix(), Jti: actas.NewID(), OriginJti: actas.NewID(), ClientID: "c", Username: "alice"}
+	n := 0
+	t0 := time.Now()
+	for time.Since(t0) < 200*time.Millisecond {
+		if _, err := k.Sign(c); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	return time.Since(t0) / time.Duration(n)
+}
+
+func reportVsCrypto(b *testing.B, start time.Time, crypto time.Duration) {
+	per := time.Since(start) / time.Duration(b.N)
+	b.ReportMetric(float64(crypto.Nanoseconds()), "crypto-ns/op")
+	b.ReportMetric(float64(per)/float64(crypto), "x-crypto")
+}
+
+// BenchmarkRefresh is one refresh (no rotation): a refresh token lookup,
+// the check of the access token sent along, a durable session update and
+// the minting of an ID and an access token, serially.
+func BenchmarkRefresh(b *testing.B) {
+	for _, alg := range []string{actas.AlgRS256, actas.AlgES256} {
+		b.Run(alg, func(b *testing.B) {
+			e := newBenchEnv(b, alg)
+			crypto := 2 * signCost(b, alg)
+			req := issuer.RefreshRequest{RefreshToken: e.first.RefreshToken, AccessToken: e.first.AccessToken}
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			for b.Loop() {
+				if _, err := e.iss.Refresh(b.Context(), e.client, req); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportVsCrypto(b, start, crypto)
+		})
+	}
+}
+
+// BenchmarkRefreshParallel is many concurrent refreshes of different
+// sessions: the durable writes share commits (sqlite group commit).
+func BenchmarkRefreshParallel(b *testing.B) {
+	for _, alg := range []string{actas.AlgRS256, actas.AlgES256} {
+		b.Run(alg, func(b *testing.B) {
+			e := newBenchEnv(b, alg)
+			crypto := 2 * signCost(b, alg)
+			var reqs []issuer.RefreshRequest
+			for range 64 {
+				r, err := e.iss.SignIn(b.Context(), e.client, issuer.SignInRequest{Username: "alice", Password: "correct horse battery", IP: "127.0.0.1"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				reqs = append(reqs, issuer.RefreshRequest{RefreshToken: r.RefreshToken, AccessToken: r.AccessToken})
+			}
+			b.SetParallelism(8)
+			b.ResetTimer()
+			start := time.Now()
+			var next atomicCounter
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := e.iss.Refresh(b.Context(), e.client, reqs[next.add()%len(reqs)]); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			// Wall time per op against the crypto of one core.
+			reportVsCrypto(b, start, crypto)
+		})
+	}
+}
+
+// BenchmarkVerifyAccessToken is what a resource server pays per call:
+// signature, claims and the revocation lookup.
+func BenchmarkVerifyAccessToken(b *testing.B) {
+	for _, alg := range []string{actas.AlgRS256, actas.AlgES256, actas.AlgEdDSA} {
+		b.Run(alg, func(b *testing.B) {
+			e := newBenchEnv(b, alg)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := e.iss.VerifyAccessToken(b.Context(), e.first.Tenant, e.first.AccessToken); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkExpire is one logout: the tokens of the body checked, the
+// session and its descendants revoked durably, the answer read back.
+func BenchmarkExpire(b *testing.B) {
+	e := newBenchEnv(b, actas.AlgRS256)
+	// Sessions to expire, made beforehand (sign-in with cheap hashing).
+	sessions := make([]*issuer.Result, 0, 1024)
+	for range cap(sessions) {
+		r, err := e.iss.SignIn(b.Context(), e.client, issuer.SignInRequest{Username: "alice", Password: "correct horse battery", IP: "127.0.0.1"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		sessions = append(sessions, r)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		r := sessions[i%len(sessions)] // past len: idempotent repeats
+		i++
+		if _, err := e.iss.Expire(b.Context(), e.client, issuer.ExpireRequest{HeaderAccessToken: r.AccessToken,
+			AccessToken: r.AccessToken, IDToken: r.IDToken, RefreshToken: r.RefreshToken}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRevoked is the in-memory revocation lookup every verification
+// makes, with 1e5 and 1e6 revoked ids, hit and miss.
+func BenchmarkRevoked(b *testing.B) {
+	for _, n := range []int{100_000, 1_000_000} {
+		r := issuer.NewRevocations()
+		ids := make([]string, n)
+		exp := time.Now().Add(time.Hour)
+		for i := range ids {
+			ids[i] = actas.NewID()
+			r.Add(ids[i], exp)
+		}
+		miss := actas.NewID()
+		b.Run(fmt.Sprintf("n=%d/hit", n), func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				if !r.Revoked(ids[i%n]) {
+					b.Fatal("not revoked")
+				}
+				i += 7919
+			}
+		})
+		b.Run(fmt.Sprintf("n=%d/miss-parallel", n), func(b *testing.B) {
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if r.Revoked(miss) {
+						b.Fatal("revoked")
+					}
+				}
+			})
+		})
+	}
+}
