@@ -54,6 +54,7 @@ var groups = []struct {
 	{"SigningKey", signingKeyTests},
 	{"Audit", auditTests},
 	{"Store", storeTests},
+	{"Concurrency", concurrencyTests},
 }
 
 // base is the suite's clock: every time is base plus an offset.
