@@ -50,6 +50,8 @@ type groupCommit struct {
 	mu    sync.Mutex
 	queue []*commitReq
 	busy  bool // a leader is running
+
+	stmts stmtCache // prepared statements of the hot paths (stmtcache.go)
 }
 
 // do runs fn in a write transaction, grouped with concurrent callers'.

@@ -36,6 +36,14 @@ func (r *sessionRow) session() *actas.Session {
 	return &s
 }
 
+// stored returns s as reading it back after writing sessionArgs(s) would:
+// times at millisecond precision in UTC.
+func stored(s *actas.Session) *actas.Session {
+	r := sessionRow{s: *s, auth: ms(s.AuthTime), expires: ms(s.ExpiresAt), refreshed: ms(s.LastRefreshAt),
+		revoked: ms(s.RevokedAt), rot: ms(s.RotatedAt), creat: ms(s.CreatedAt)}
+	return r.session()
+}
+
 func scanSession(row scanner) (*actas.Session, error) {
 	var r sessionRow
 	if err := row.Scan(r.dest()...); err != nil {
@@ -106,7 +114,7 @@ func (db *DB) CreateSession(ctx context.Context, s *actas.Session, rt *actas.Ref
 
 // Session returns the session with this id.
 func (db *DB) Session(ctx context.Context, id string) (*actas.Session, error) {
-	s, err := scanSession(db.r.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, id))
+	s, err := scanSession(db.readRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, id))
 	if err != nil {
 		return nil, wrap("session", err)
 	}
@@ -169,20 +177,23 @@ func (db *DB) Sessions(ctx context.Context, f actas.SessionFilter) ([]*actas.Ses
 // written.
 func (db *DB) UpdateSession(ctx context.Context, id string, fn func(*actas.Session) (*actas.RefreshToken, error)) (*actas.Session, error) {
 	const sel = `SELECT ` + sessionCols + ` FROM sessions WHERE id = ?`
+	const upd = `UPDATE sessions SET user_id = ?, auth_time = ?, expires_at = ?,
+			last_refresh_at = ?, revoked_at = ?, revoke_reason = ?, client_ip = ?, user_agent = ?, refreshable = ?,
+			refresh_generation = ?, rotated_at = ?, impersonator_id = ?, parent_id = ?, reason = ?, created_at = ?
+			WHERE id = ?`
+	selStmt, updStmt := db.prepared(ctx, db.w, sel), db.prepared(ctx, db.w, upd) // before the transaction
 	var out *actas.Session
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		s, err := scanSession(tx.QueryRowContext(ctx, sel, id))
+		s, err := scanSession(txQueryRow(ctx, tx, selStmt, sel, id))
 		if err != nil {
 			return err
 		}
+		orig := *s
 		rt, err := fn(s)
 		if err != nil {
 			return errFn{err}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET user_id = ?, auth_time = ?, expires_at = ?,
-			last_refresh_at = ?, revoked_at = ?, revoke_reason = ?, client_ip = ?, user_agent = ?, refreshable = ?,
-			refresh_generation = ?, rotated_at = ?, impersonator_id = ?, parent_id = ?, reason = ?, created_at = ?
-			WHERE id = ?`, append(sessionArgs(s), id)...); err != nil {
+		if _, err := txExec(ctx, tx, updStmt, upd, append(sessionArgs(s), id)...); err != nil {
 			return err
 		}
 		if rt != nil {
@@ -190,8 +201,11 @@ func (db *DB) UpdateSession(ctx context.Context, id string, fn func(*actas.Sessi
 				return err
 			}
 		}
-		out, err = scanSession(tx.QueryRowContext(ctx, sel, id))
-		return err
+		// What was written, as a read would return it (times in
+		// milliseconds, UTC), without reading it back.
+		s.ID, s.TenantID = orig.ID, orig.TenantID
+		out = stored(s)
+		return nil
 	})
 	if err != nil {
 		return nil, wrap("update session", err)

@@ -45,7 +45,7 @@ func (db *DB) CreateUser(ctx context.Context, u *actas.User) error {
 
 // User returns the user with this id in this tenant.
 func (db *DB) User(ctx context.Context, tenantID, id string) (*actas.User, error) {
-	u, err := scanUser(db.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ? AND tenant_id = ?`,
+	u, err := scanUser(db.readRow(ctx, `SELECT `+userCols+` FROM users WHERE id = ? AND tenant_id = ?`,
 		id, tenantID))
 	if err != nil {
 		return nil, wrap("user", err)
