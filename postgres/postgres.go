@@ -139,7 +139,8 @@ func hasParam(dsn, name string) bool {
 
 // notifySupported reports whether NOTIFY works here: PostgreSQL has it,
 // CockroachDB answers feature_not_supported. Without it replicas still
-// follow revocations by polling.
+// follow revocations by polling. The probe is a real, empty notification:
+// listening replicas merely sync once more.
 func (db *DB) notifySupported(ctx context.Context) bool {
 	ctx, cancel := bound(ctx)
 	defer cancel()
