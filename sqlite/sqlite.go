@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -38,6 +39,9 @@ type DB struct {
 	byRefresh *sql.Stmt // SessionByRefreshToken, on r
 
 	gc groupCommit // batches concurrent write transactions into one commit
+
+	path string      // the database file (CheckFile, ops.go)
+	file os.FileInfo // its identity when opened
 }
 
 // Open opens (creating it if needed) the database file at path and applies
@@ -70,6 +74,8 @@ func Open(ctx context.Context, path string) (_ *DB, err error) {
 	if err := db.w.PingContext(ctx); err != nil {
 		return nil, err
 	}
+	db.path = path
+	db.file, _ = os.Stat(path)
 	sub, err := fs.Sub(migrationFS, "migrations")
 	if err != nil {
 		return nil, err
