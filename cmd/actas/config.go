@@ -19,6 +19,8 @@ import (
 	"github.com/actas-dev/actas/token"
 )
 
+//go:generate go test -run TestConfigReferenceInDocs -update .
+
 // Configuration of `actas serve`, in layers: each setting comes from its
 // flag if given, else its environment variable, else the configuration
 // file (--config, JSON), else its default. The table configFields is the

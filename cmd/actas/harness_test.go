@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -74,6 +75,7 @@ type harness struct {
 	lastPool string
 	stop     context.CancelFunc
 	done     chan int
+	hangup   chan os.Signal // stands in for SIGHUP (ops_test.go)
 }
 
 func newHarness(t *testing.T) *harness {
@@ -113,6 +115,8 @@ func (h *harness) serve(extra ...string) {
 	ready := make(chan string, 1)
 	m := h.main(nil, h.logs, h.logs)
 	m.Ready = func(addr string) { ready <- addr }
+	h.hangup = make(chan os.Signal, 1)
+	m.Hangup = h.hangup
 	ctx, cancel := context.WithCancel(context.Background())
 	h.stop, h.done = cancel, make(chan int, 1)
 	args := append([]string{"serve", "--db", h.db, "--addr", "127.0.0.1:0"}, extra...)
