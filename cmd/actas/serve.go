@@ -172,7 +172,7 @@ wait:
 	// drain delay so load balancers notice, then stop accepting and let
 	// every request already received finish, within the drain timeout.
 	ready.Drain()
-	log.Info("shutting down: not ready; draining in-flight requests", "delay", cfg.DrainDelay, "timeout", cfg.DrainTimeout)
+	log.Info("shutting down: not ready; draining in-flight requests", "delay", cfg.DrainDelay.String(), "timeout", cfg.DrainTimeout.String())
 	if cfg.DrainDelay > 0 {
 		select {
 		case <-time.After(cfg.DrainDelay):
