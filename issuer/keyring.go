@@ -40,6 +40,7 @@ type keyEntry struct {
 	activateAt  time.Time // zero: active since creation
 	createdAt   time.Time
 	retireUntil time.Time
+	retired     bool // replaced by a rotation (it may sign until its successor activates)
 }
 
 func newKeyring(s actas.Store, sealer *token.Sealer, maxAge time.Duration) *keyring {
@@ -95,7 +96,8 @@ func (kr *keyring) load(ctx context.Context, tenantID string, now time.Time) (*k
 			kr.parsed[sk.KID] = k
 			kr.mu.Unlock()
 		}
-		ks.keys = append(ks.keys, keyEntry{Key: k, activateAt: sk.ActivateAt, createdAt: sk.CreatedAt, retireUntil: sk.RetireUntil})
+		ks.keys = append(ks.keys, keyEntry{Key: k, activateAt: sk.ActivateAt, createdAt: sk.CreatedAt, retireUntil: sk.RetireUntil,
+			retired: sk.State == actas.KeyRetired})
 		ks.byKID[k.KID] = k
 	}
 	kr.mu.Lock()
@@ -123,7 +125,8 @@ func (ks *keySet) signer(use, alg string, now time.Time) (*token.Key, error) {
 		if k.Use != use || k.Alg != alg || k.activateAt.After(now) {
 			continue
 		}
-		if best == nil || !best.since().After(k.since()) { // later keys win ties
+		if best == nil || k.since().After(best.since()) ||
+			(k.since().Equal(best.since()) && best.retired && !k.retired) { // a replacement wins a tie
 			best = k
 		}
 	}

@@ -37,7 +37,8 @@ func keyStates(keys []*actas.SigningKey, now time.Time) map[string]string {
 		if since(k).After(now) {
 			continue
 		}
-		if b := newest[k.Use+k.Alg]; b == nil || !since(b).After(since(k)) { // later keys win ties
+		if b := newest[k.Use+k.Alg]; b == nil || since(k).After(since(b)) ||
+			(since(k).Equal(since(b)) && b.State == actas.KeyRetired && k.State != actas.KeyRetired) { // a replacement wins a tie
 			newest[k.Use+k.Alg] = k
 		}
 	}
