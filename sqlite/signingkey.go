@@ -45,7 +45,13 @@ const signingKeysQuery = `SELECT ` + signingKeyCols + ` FROM signing_keys WHERE 
 
 // SigningKeys returns a tenant's keys in every state, oldest first.
 func (db *DB) SigningKeys(ctx context.Context, tenantID string) ([]*actas.SigningKey, error) {
-	rows, err := db.r.QueryContext(ctx, signingKeysQuery, tenantID)
+	var rows *sql.Rows
+	var err error
+	if st := db.prepared(ctx, db.r, signingKeysQuery); st != nil {
+		rows, err = st.QueryContext(ctx, tenantID)
+	} else {
+		rows, err = db.r.QueryContext(ctx, signingKeysQuery, tenantID)
+	}
 	if err != nil {
 		return nil, wrap("signing keys", err)
 	}

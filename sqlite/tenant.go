@@ -55,7 +55,7 @@ func (db *DB) CreateTenant(ctx context.Context, t *actas.Tenant, key *actas.APIK
 }
 
 func (db *DB) tenantWhere(ctx context.Context, op, where string, arg any) (*actas.Tenant, error) {
-	t, err := scanTenant(db.r.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE `+where, arg))
+	t, err := scanTenant(db.readRow(ctx, `SELECT `+tenantCols+` FROM tenants WHERE `+where, arg))
 	if err != nil {
 		return nil, wrap(op, err)
 	}
@@ -146,7 +146,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *actas.APIKey) error {
 
 // APIKey returns the API key with this id.
 func (db *DB) APIKey(ctx context.Context, id string) (*actas.APIKey, error) {
-	k, err := scanAPIKey(db.r.QueryRowContext(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE id = ?`, id))
+	k, err := scanAPIKey(db.readRow(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE id = ?`, id))
 	if err != nil {
 		return nil, wrap("api key", err)
 	}
