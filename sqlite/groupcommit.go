@@ -125,7 +125,12 @@ func (db *DB) runGroup(batch []*commitReq) {
 // transaction failed; members settled by then (by their own fn's error,
 // rolled back to their savepoint) stay settled, the others are not.
 func (db *DB) tryGroup(batch []*commitReq) bool {
-	tx, err := db.w.BeginTx(context.Background(), nil)
+	// Prepared before the transaction (see stmtcache.go): parsing these
+	// on every member cost the writer more than the work itself.
+	const savepoint, rollbackTo, release = "SAVEPOINT group_member", "ROLLBACK TO group_member", "RELEASE group_member"
+	bg := context.Background()
+	spStmt, rbStmt, relStmt := db.prepared(bg, db.w, savepoint), db.prepared(bg, db.w, rollbackTo), db.prepared(bg, db.w, release)
+	tx, err := db.w.BeginTx(bg, nil)
 	if err != nil {
 		return false
 	}
@@ -139,20 +144,20 @@ func (db *DB) tryGroup(batch []*commitReq) bool {
 			r.err, r.done = err, true
 			continue
 		}
-		if _, err := tx.Exec("SAVEPOINT group_member"); err != nil {
+		if _, err := txExec(bg, tx, spStmt, savepoint); err != nil {
 			return fail()
 		}
 		if ferr := r.fn(tx); ferr != nil {
-			if _, err := tx.Exec("ROLLBACK TO group_member"); err != nil {
+			if _, err := txExec(bg, tx, rbStmt, rollbackTo); err != nil {
 				return fail()
 			}
-			if _, err := tx.Exec("RELEASE group_member"); err != nil {
+			if _, err := txExec(bg, tx, relStmt, release); err != nil {
 				return fail()
 			}
 			r.err, r.done = ferr, true
 			continue
 		}
-		if _, err := tx.Exec("RELEASE group_member"); err != nil {
+		if _, err := txExec(bg, tx, relStmt, release); err != nil {
 			return fail()
 		}
 		ok = append(ok, r)
