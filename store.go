@@ -99,6 +99,12 @@ type Store interface {
 	// It returns how many sessions and revocations it deleted.
 	PurgeExpired(ctx context.Context, now time.Time) (sessions, revocations int, err error)
 
+	// ConfigVersion returns a number that changes, in the same transaction,
+	// with every change to tenants, API keys (except TouchAPIKey) and
+	// signing keys, and with nothing else. Servers cache those and check
+	// this one number per request.
+	ConfigVersion(ctx context.Context) (int64, error)
+
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	Close() error

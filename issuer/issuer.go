@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/actas-dev/actas"
@@ -26,12 +27,6 @@ type Config struct {
 	Now       func() time.Time // defaults to time.Now
 	Logger    *slog.Logger     // defaults to slog.Default()
 	Throttle  *ThrottlePolicy  // defaults to DefaultThrottle
-	// CacheTTL, if positive, lets the issuer reuse API keys, tenant
-	// settings and the list of signing keys it read from the store for
-	// that long. Zero (the default) reads them on every request, so that a
-	// change made by another process (the CLI, another replica) takes
-	// effect on the very next request.
-	CacheTTL time.Duration
 }
 
 // Issuer applies the rules of actas to one store. It is safe for
@@ -43,12 +38,18 @@ type Issuer struct {
 	publicURL string
 	now       func() time.Time
 	log       *slog.Logger
-	cacheTTL  time.Duration
 
 	keys     *keyring
 	revoked  *Revocations
 	throttle *throttle
 
+	// Caches of what changes rarely: API keys, tenants (and, in keys,
+	// signing keys). Each entry is tagged with the store's ConfigVersion
+	// read before the entry was; it is used only while the version read at
+	// the start of the current request is the same, so a change made by
+	// any process takes effect on the next request, for the price of one
+	// small read.
+	version atomic.Int64 // the latest ConfigVersion read
 	cacheMu sync.Mutex
 	tenants map[string]tenantEntry // by id
 	apiKeys map[string]apiKeyEntry // by key id
@@ -59,14 +60,14 @@ type Issuer struct {
 const apiKeyTouchGap = time.Minute
 
 type tenantEntry struct {
-	t  *actas.Tenant
-	at time.Time
+	t *actas.Tenant
+	v int64 // the config version it was read under
 }
 
 type apiKeyEntry struct {
 	k       *actas.APIKey
-	at      time.Time
-	touched time.Time
+	v       int64
+	touched time.Time // last "last used" write
 }
 
 // New returns an Issuer. Call Start to load the revocation state before
@@ -81,20 +82,21 @@ func New(c Config) *Issuer {
 	if c.Throttle == nil {
 		c.Throttle = &DefaultThrottle
 	}
-	return &Issuer{
+	i := &Issuer{
 		store:     c.Store,
 		sealer:    c.Sealer,
 		hasher:    c.Hasher,
 		publicURL: strings.TrimRight(c.PublicURL, "/"),
 		now:       c.Now,
 		log:       c.Logger,
-		cacheTTL:  c.CacheTTL,
-		keys:      newKeyring(c.Store, c.Sealer, c.CacheTTL),
 		revoked:   NewRevocations(),
 		throttle:  newThrottle(*c.Throttle),
 		tenants:   make(map[string]tenantEntry),
 		apiKeys:   make(map[string]apiKeyEntry),
 	}
+	i.version.Store(-1) // nothing read yet: no cache entry matches
+	i.keys = newKeyring(c.Store, c.Sealer, i.version.Load)
+	return i
 }
 
 // Store returns the issuer's store.
@@ -205,7 +207,11 @@ func (i *Issuer) Authenticate(ctx context.Context, apiKey string) (*Client, erro
 	}
 	id := apiKey[len(apiKeyPrefix) : len(apiKeyPrefix)+apiKeyIDLen]
 	now := i.now()
-	k, err := i.apiKey(ctx, id, now)
+	v, err := i.configVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	k, err := i.apiKey(ctx, id, v)
 	if err != nil {
 		if errors.Is(err, actas.ErrNotFound) {
 			return nil, errForbidden
@@ -215,7 +221,7 @@ func (i *Issuer) Authenticate(ctx context.Context, apiKey string) (*Client, erro
 	if subtle.ConstantTimeCompare(hashSecret(apiKey), k.Hash) != 1 || k.Revoked() {
 		return nil, errForbidden
 	}
-	t, err := i.tenant(ctx, k.TenantID, now)
+	t, err := i.tenant(ctx, k.TenantID, v)
 	if err != nil {
 		if errors.Is(err, actas.ErrNotFound) {
 			return nil, errForbidden
@@ -226,11 +232,22 @@ func (i *Issuer) Authenticate(ctx context.Context, apiKey string) (*Client, erro
 	return &Client{Tenant: t, APIKeyID: id}, nil
 }
 
-func (i *Issuer) apiKey(ctx context.Context, id string, now time.Time) (*actas.APIKey, error) {
+// configVersion reads the store's ConfigVersion, which decides whether
+// cached entries may be used for this request.
+func (i *Issuer) configVersion(ctx context.Context) (int64, error) {
+	v, err := i.store.ConfigVersion(ctx)
+	if err != nil {
+		return 0, wrap("config version", err)
+	}
+	i.version.Store(v)
+	return v, nil
+}
+
+func (i *Issuer) apiKey(ctx context.Context, id string, v int64) (*actas.APIKey, error) {
 	i.cacheMu.Lock()
 	e, ok := i.apiKeys[id]
 	i.cacheMu.Unlock()
-	if ok && now.Sub(e.at) < i.cacheTTL && now.Sub(e.at) >= 0 {
+	if ok && e.v == v && e.k != nil {
 		return e.k, nil
 	}
 	k, err := i.store.APIKey(ctx, id)
@@ -241,7 +258,7 @@ func (i *Issuer) apiKey(ctx context.Context, id string, now time.Time) (*actas.A
 	if len(i.apiKeys) > 100_000 { // bound the cache; keys are few in practice
 		clear(i.apiKeys)
 	}
-	i.apiKeys[id] = apiKeyEntry{k: k, at: now, touched: e.touched}
+	i.apiKeys[id] = apiKeyEntry{k: k, v: v, touched: e.touched}
 	i.cacheMu.Unlock()
 	return k, nil
 }
@@ -264,11 +281,11 @@ func (i *Issuer) touchAPIKey(ctx context.Context, id string, now time.Time) {
 	}
 }
 
-func (i *Issuer) tenant(ctx context.Context, id string, now time.Time) (*actas.Tenant, error) {
+func (i *Issuer) tenant(ctx context.Context, id string, v int64) (*actas.Tenant, error) {
 	i.cacheMu.Lock()
 	e, ok := i.tenants[id]
 	i.cacheMu.Unlock()
-	if ok && now.Sub(e.at) < i.cacheTTL && now.Sub(e.at) >= 0 {
+	if ok && e.v == v {
 		return e.t, nil
 	}
 	t, err := i.store.Tenant(ctx, id)
@@ -277,7 +294,10 @@ func (i *Issuer) tenant(ctx context.Context, id string, now time.Time) (*actas.T
 	}
 	t.Settings = t.Settings.WithDefaults()
 	i.cacheMu.Lock()
-	i.tenants[id] = tenantEntry{t: t, at: now}
+	if len(i.tenants) > 100_000 {
+		clear(i.tenants)
+	}
+	i.tenants[id] = tenantEntry{t: t, v: v}
 	i.cacheMu.Unlock()
 	return t, nil
 }
@@ -295,6 +315,9 @@ func (i *Issuer) forgetCaches() {
 func (i *Issuer) TenantByPoolID(ctx context.Context, poolID string) (*actas.Tenant, error) {
 	if !actas.ValidUserPoolID(poolID) {
 		return nil, actas.ErrNotFound
+	}
+	if _, err := i.configVersion(ctx); err != nil {
+		return nil, err
 	}
 	t, err := i.store.TenantByPoolID(ctx, poolID)
 	if err != nil {

@@ -13,14 +13,14 @@ import (
 // keyring keeps each tenant's parsed signing keys. Unsealing and parsing
 // a key is the expensive part, so parsed keys are kept by kid for the
 // life of the process; the list of a tenant's keys and their states is
-// read from the store again when it is older than maxAge (0: on every
-// use), so a rotation or an algorithm change made by another process is
-// seen at once. A token naming an unknown kid reloads the list at most
+// read from the store again whenever the store's ConfigVersion has moved,
+// so a rotation or an algorithm change made by another process is seen
+// on the next request. A token naming an unknown kid reloads the list at most
 // once per keyReloadEvery, so forged kids cannot hammer the store.
 type keyring struct {
-	store  actas.Store
-	sealer *token.Sealer
-	maxAge time.Duration
+	store   actas.Store
+	sealer  *token.Sealer
+	version func() int64 // the issuer's latest ConfigVersion
 
 	mu     sync.Mutex
 	sets   map[string]*keySet    // tenant id -> keys
@@ -30,6 +30,7 @@ type keyring struct {
 const keyReloadEvery = time.Second
 
 type keySet struct {
+	version  int64 // ConfigVersion it was read under
 	loadedAt time.Time
 	keys     []keyEntry
 	byKID    map[string]*token.Key
@@ -43,20 +44,19 @@ type keyEntry struct {
 	retired     bool // replaced by a rotation (it may sign until its successor activates)
 }
 
-func newKeyring(s actas.Store, sealer *token.Sealer, maxAge time.Duration) *keyring {
-	return &keyring{store: s, sealer: sealer, maxAge: maxAge,
+func newKeyring(s actas.Store, sealer *token.Sealer, version func() int64) *keyring {
+	return &keyring{store: s, sealer: sealer, version: version,
 		sets: make(map[string]*keySet), parsed: make(map[string]*token.Key)}
 }
 
-// get returns the tenant's key set, reloading it if older than maxAge.
+// get returns the tenant's key set, reloading it if the config version
+// has moved since it was read.
 func (kr *keyring) get(ctx context.Context, tenantID string, now time.Time) (*keySet, error) {
-	if kr.maxAge > 0 {
-		kr.mu.Lock()
-		ks := kr.sets[tenantID]
-		kr.mu.Unlock()
-		if ks != nil && now.Sub(ks.loadedAt) < kr.maxAge && now.Sub(ks.loadedAt) >= 0 {
-			return ks, nil
-		}
+	kr.mu.Lock()
+	ks := kr.sets[tenantID]
+	kr.mu.Unlock()
+	if ks != nil && ks.version == kr.version() {
+		return ks, nil
 	}
 	return kr.load(ctx, tenantID, now)
 }
@@ -79,11 +79,12 @@ func (kr *keyring) reloadFor(ctx context.Context, tenantID, kid string, now time
 }
 
 func (kr *keyring) load(ctx context.Context, tenantID string, now time.Time) (*keySet, error) {
+	v := kr.version() // read before the keys: they are at least this new
 	stored, err := kr.store.SigningKeys(ctx, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("load signing keys: %w", err)
 	}
-	ks := &keySet{loadedAt: now, byKID: make(map[string]*token.Key, len(stored))}
+	ks := &keySet{version: v, loadedAt: now, byKID: make(map[string]*token.Key, len(stored))}
 	for _, sk := range stored {
 		kr.mu.Lock()
 		k := kr.parsed[sk.KID]

@@ -53,6 +53,7 @@ var groups = []struct {
 	{"Revoke", revokeTests},
 	{"SigningKey", signingKeyTests},
 	{"Audit", auditTests},
+	{"ConfigVersion", configVersionTests},
 	{"Store", storeTests},
 	{"Concurrency", concurrencyTests},
 }

@@ -1,0 +1,16 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+)
+
+// ConfigVersion returns the number that triggers bump on every change to
+// tenants, API keys and signing keys (migration 00002).
+func (db *DB) ConfigVersion(ctx context.Context) (int64, error) {
+	var v int64
+	if err := db.readRow(ctx, `SELECT v FROM config_version WHERE id = 1`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("config version: %w", mapErr(err))
+	}
+	return v, nil
+}
