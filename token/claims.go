@@ -1,13 +1,12 @@
 package token
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/actas-dev/actas/jose"
 )
 
 // Errors of Validate.
@@ -74,43 +73,43 @@ func (c *Claims) UnmarshalJSON(b []byte) error {
 
 func decodeClaims(b []byte) (*Claims, error) {
 	c := new(Claims)
-	err := decodeObject(b, func(name, v []byte) error {
+	err := jose.DecodeObject(b, func(name, v []byte) error {
 		var err error
 		switch string(name) {
 		case "sub":
-			err = decodeString(v, &c.Sub)
+			err = jose.DecodeString(v, &c.Sub)
 		case "aud":
-			err = decodeAud(v, &c.Aud)
+			err = jose.DecodeAudience(v, &c.Aud)
 		case "email":
-			err = decodeStringPtr(v, &c.Email)
+			err = jose.DecodeStringPtr(v, &c.Email)
 		case "email_verified":
-			err = decodeBoolPtr(v, &c.EmailVerified)
+			err = jose.DecodeBoolPtr(v, &c.EmailVerified)
 		case "event_id":
-			err = decodeString(v, &c.EventID)
+			err = jose.DecodeString(v, &c.EventID)
 		case "token_use":
-			err = decodeString(v, &c.TokenUse)
+			err = jose.DecodeString(v, &c.TokenUse)
 		case "scope":
-			err = decodeString(v, &c.Scope)
+			err = jose.DecodeString(v, &c.Scope)
 		case "auth_time":
-			err = decodeInt(v, &c.AuthTime)
+			err = jose.DecodeInt(v, &c.AuthTime)
 		case "iss":
-			err = decodeString(v, &c.Iss)
+			err = jose.DecodeString(v, &c.Iss)
 		case "cognito:username":
-			err = decodeString(v, &c.CognitoUsername)
+			err = jose.DecodeString(v, &c.CognitoUsername)
 		case "exp":
-			err = decodeInt(v, &c.Exp)
+			err = jose.DecodeInt(v, &c.Exp)
 		case "iat":
-			err = decodeInt(v, &c.Iat)
+			err = jose.DecodeInt(v, &c.Iat)
 		case "nbf":
-			err = decodeInt(v, &c.Nbf)
+			err = jose.DecodeInt(v, &c.Nbf)
 		case "jti":
-			err = decodeString(v, &c.Jti)
+			err = jose.DecodeString(v, &c.Jti)
 		case "origin_jti":
-			err = decodeString(v, &c.OriginJti)
+			err = jose.DecodeString(v, &c.OriginJti)
 		case "client_id":
-			err = decodeString(v, &c.ClientID)
+			err = jose.DecodeString(v, &c.ClientID)
 		case "username":
-			err = decodeString(v, &c.Username)
+			err = jose.DecodeString(v, &c.Username)
 		case "cognito:groups":
 			err = json.Unmarshal(v, &c.Groups)
 		case "act":
@@ -129,36 +128,19 @@ func decodeClaims(b []byte) (*Claims, error) {
 	return c, nil
 }
 
-// decodeAud accepts "aud" as a string or an array of exactly one string.
-// An actas token has one audience; with several, which one was meant is
-// a question this package will not guess at.
-func decodeAud(v []byte, aud *string) error {
-	if v[0] != '[' {
-		return decodeString(v, aud)
-	}
-	var a []json.RawMessage
-	if err := json.Unmarshal(v, &a); err != nil {
-		return err
-	}
-	if len(a) != 1 || a[0][0] != '"' {
-		return errors.New("want a string or an array of one string")
-	}
-	return decodeString(a[0], aud)
-}
-
 // decodeActor decodes "act" with the same strictness as the top level:
 // who acted is as security-relevant as who is acted for.
 func decodeActor(v []byte, act **Actor) error {
-	if isNull(v) {
+	if jose.IsNull(v) {
 		return nil
 	}
 	a := new(Actor)
-	err := decodeObject(v, func(name, v []byte) error {
+	err := jose.DecodeObject(v, func(name, v []byte) error {
 		switch string(name) {
 		case "sub":
-			return decodeString(v, &a.Sub)
+			return jose.DecodeString(v, &a.Sub)
 		case "username":
-			return decodeString(v, &a.Username)
+			return jose.DecodeString(v, &a.Username)
 		}
 		return nil
 	})
@@ -167,220 +149,6 @@ func decodeActor(v []byte, act **Actor) error {
 	}
 	*act = a
 	return nil
-}
-
-// The value decoders below get one complete, valid JSON value (decodeObject
-// checked the whole document first). Like encoding/json, they leave the
-// target untouched for null and refuse a value of another type.
-
-func isNull(v []byte) bool { return string(v) == "null" }
-
-func decodeString(v []byte, s *string) error {
-	switch {
-	case isNull(v):
-		return nil
-	case v[0] != '"':
-		return errors.New("want a string")
-	case bytes.IndexByte(v, '\\') < 0:
-		// No escapes: the bytes between the quotes are the string (valid
-		// JSON has no raw control characters, and UTF-8 was checked).
-		*s = string(v[1 : len(v)-1])
-		return nil
-	}
-	return json.Unmarshal(v, s)
-}
-
-func decodeStringPtr(v []byte, p **string) error {
-	if isNull(v) {
-		*p = nil
-		return nil
-	}
-	s := new(string)
-	if err := decodeString(v, s); err != nil {
-		return err
-	}
-	*p = s
-	return nil
-}
-
-func decodeBoolPtr(v []byte, p **bool) error {
-	switch string(v) {
-	case "null":
-		*p = nil
-	case "true", "false":
-		b := v[0] == 't'
-		*p = &b
-	default:
-		return errors.New("want a boolean")
-	}
-	return nil
-}
-
-// decodeInt reads an integer. Like encoding/json into an int64, it refuses
-// fractions and exponents ("1.5", "1e9") and values out of range.
-func decodeInt(v []byte, n *int64) error {
-	if isNull(v) {
-		return nil
-	}
-	i, err := strconv.ParseInt(string(v), 10, 64)
-	if err != nil {
-		return errors.New("want an integer")
-	}
-	*n = i
-	return nil
-}
-
-// maxLinearNames is how many member names decodeObject compares pairwise
-// before it switches to a map; actas tokens have about 15.
-const maxLinearNames = 32
-
-// decodeObject checks that b is exactly one JSON object in valid UTF-8 and
-// calls member once per member, in order, with the unescaped name and the
-// raw value. A repeated name (after unescaping, so "s\u0075b" repeats
-// "sub") is an error: RFC 7515 §5.2 and RFC 7519 §4 let a parser refuse
-// duplicates, and since parsers disagree on which duplicate wins, refusing
-// is the only safe answer. Names match exactly; encoding/json would also
-// read "SUB" into a field tagged "sub".
-//
-// json.Valid runs first, so the scanner below walks a document known to be
-// well formed; it still checks every index, so a mistake in it is an error,
-// not a panic.
-func decodeObject(b []byte, member func(name, value []byte) error) error {
-	if !utf8.Valid(b) {
-		return errors.New("invalid UTF-8")
-	}
-	if !json.Valid(b) {
-		return errors.New("invalid JSON")
-	}
-	bad := errors.New("malformed object")
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
-		return errors.New("not a JSON object")
-	}
-	i = skipSpace(b, i+1)
-	var (
-		linear [maxLinearNames][]byte
-		names  = linear[:0]
-		set    map[string]struct{}
-	)
-	for i < len(b) && b[i] != '}' {
-		if b[i] != '"' {
-			return bad
-		}
-		end := endOfString(b, i)
-		if end < 0 {
-			return bad
-		}
-		name := b[i+1 : end-1]
-		if bytes.IndexByte(name, '\\') >= 0 {
-			var s string
-			if err := json.Unmarshal(b[i:end], &s); err != nil {
-				return bad
-			}
-			name = []byte(s)
-		}
-		if set == nil && len(names) == maxLinearNames {
-			set = make(map[string]struct{}, 2*maxLinearNames)
-			for _, n := range names {
-				set[string(n)] = struct{}{}
-			}
-		}
-		if set != nil {
-			if _, dup := set[string(name)]; dup {
-				return errors.New("repeated member name")
-			}
-			set[string(name)] = struct{}{}
-		} else {
-			for _, n := range names {
-				if bytes.Equal(n, name) {
-					return errors.New("repeated member name")
-				}
-			}
-			names = append(names, name)
-		}
-
-		i = skipSpace(b, end)
-		if i >= len(b) || b[i] != ':' {
-			return bad
-		}
-		i = skipSpace(b, i+1)
-		vend := endOfValue(b, i)
-		if vend < 0 {
-			return bad
-		}
-		if err := member(name, b[i:vend]); err != nil {
-			return err
-		}
-		i = skipSpace(b, vend)
-		if i < len(b) && b[i] == ',' {
-			i = skipSpace(b, i+1)
-		}
-	}
-	if i >= len(b) || skipSpace(b, i+1) != len(b) {
-		return bad
-	}
-	return nil
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// endOfString returns the index after the string starting at b[i] == '"',
-// or -1.
-func endOfString(b []byte, i int) int {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1
-		}
-	}
-	return -1
-}
-
-// endOfValue returns the index after the value starting at b[i], or -1.
-func endOfValue(b []byte, i int) int {
-	if i >= len(b) {
-		return -1
-	}
-	switch b[i] {
-	case '"':
-		return endOfString(b, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(b); j++ {
-			switch b[j] {
-			case '"':
-				e := endOfString(b, j)
-				if e < 0 {
-					return -1
-				}
-				j = e - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1
-				}
-			}
-		}
-		return -1
-	}
-	j := i
-	for j < len(b) {
-		switch b[j] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r':
-			return j
-		}
-		j++
-	}
-	return j
 }
 
 // Expect is what Validate requires of the claims of one tenant's token.

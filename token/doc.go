@@ -18,7 +18,8 @@
 //     practice): the key chooses the algorithm, never the token; no "none",
 //     no HMAC; bounded input; strict base64url and strict JSON, refusing
 //     repeated member names; the payload is read only after the signature
-//     holds.
+//     holds. The JWS and strict-JSON checks are package jose's, shared
+//     with verify so that both refuse exactly the same tokens.
 //   - Claims.Validate: iss, token_use, aud or client_id, exp, nbf and iat
 //     with at most 60 s of skew (SPEC §4).
 //

@@ -16,17 +16,15 @@ import (
 	"time"
 
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/jose"
 )
 
 // RSABits is the size of generated RS256 keys (SPEC §4).
 const RSABits = 2048
 
-// minRSABits is the smallest RSA key LoadKey and PublicKey accept.
-const minRSABits = 2048
-
 // MaxKIDLen bounds the kid a token may carry; longer ones are refused
 // before any lookup.
-const MaxKIDLen = 256
+const MaxKIDLen = jose.MaxKIDLen
 
 // ErrNoPrivateKey is returned by Sign on a key loaded with PublicKey.
 var ErrNoPrivateKey = errors.New("token: key has no private part")
@@ -42,6 +40,7 @@ type Key struct {
 
 	priv crypto.Signer    // nil when loaded public-only
 	pub  crypto.PublicKey // what verifies, whatever Public is set to
+	jose jose.Key         // pub pinned to alg: what Parse verifies with
 	kid  string
 	alg  string // the algorithm the key is pinned to (RFC 7518 §3.1)
 	use  string // the token_use this key vouches for
@@ -138,7 +137,7 @@ func PublicKey(k *actas.SigningKey) (*Key, error) {
 	if k == nil {
 		return nil, errors.New("load key: nil key")
 	}
-	if !validKID(k.KID) {
+	if !jose.ValidKID(k.KID) {
 		return nil, fmt.Errorf("load key: invalid kid (want 1-%d base64url characters)", MaxKIDLen)
 	}
 	if err := checkUse(k.Use); err != nil {
@@ -148,7 +147,8 @@ func PublicKey(k *actas.SigningKey) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load key %s: public key is not PKIX", k.KID)
 	}
-	if err := checkKeyAlg(pub, k.Alg); err != nil {
+	jk, err := jose.NewKey(k.Alg, pub)
+	if err != nil {
 		return nil, fmt.Errorf("load key %s: %w", k.KID, err)
 	}
 	head, err := json.Marshal(struct {
@@ -166,6 +166,7 @@ func PublicKey(k *actas.SigningKey) (*Key, error) {
 		RetireUntil: k.RetireUntil,
 		Public:      pub,
 		pub:         pub,
+		jose:        jk,
 		kid:         k.KID,
 		alg:         k.Alg,
 		use:         k.Use,
@@ -184,52 +185,9 @@ func checkUse(use string) error {
 	return fmt.Errorf("unsupported key use %q", use)
 }
 
-// checkKeyAlg pins each algorithm to exactly one key type and size, so a
-// key can only ever verify with the algorithm it was made for.
-func checkKeyAlg(pub crypto.PublicKey, alg string) error {
-	switch alg {
-	case actas.AlgRS256:
-		p, ok := pub.(*rsa.PublicKey)
-		if !ok {
-			return fmt.Errorf("alg %s needs an RSA key, have %T", alg, pub)
-		}
-		if p.N.BitLen() < minRSABits {
-			return fmt.Errorf("RSA key of %d bits, want at least %d", p.N.BitLen(), minRSABits)
-		}
-	case actas.AlgES256:
-		p, ok := pub.(*ecdsa.PublicKey)
-		if !ok || p.Curve != elliptic.P256() {
-			return fmt.Errorf("alg %s needs a P-256 key, have %T", alg, pub)
-		}
-	case actas.AlgEdDSA:
-		if _, ok := pub.(ed25519.PublicKey); !ok {
-			return fmt.Errorf("alg %s needs an Ed25519 key, have %T", alg, pub)
-		}
-	default:
-		return fmt.Errorf("unsupported alg %q", alg)
-	}
-	return nil
-}
-
 func publicEqual(a, b crypto.PublicKey) bool {
 	e, ok := a.(interface{ Equal(crypto.PublicKey) bool })
 	return ok && e.Equal(b)
-}
-
-// validKID reports whether kid is 1–MaxKIDLen characters of the base64url
-// alphabet. GenerateKey only makes such kids; refusing everything else
-// means a kid can never be read as a path, a query or a log escape by
-// whatever the lookup does with it.
-func validKID(kid string) bool {
-	if len(kid) == 0 || len(kid) > MaxKIDLen {
-		return false
-	}
-	for i := 0; i < len(kid); i++ {
-		if !isB64URL(kid[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 // Lookup returns a lookup for Parse over the keys of one use (KeyUseID or

@@ -16,19 +16,17 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/actas-dev/actas"
+	actasjose "github.com/actas-dev/actas/jose"
+	"github.com/actas-dev/actas/jose/josetest"
 	jose "github.com/go-jose/go-jose/v4"
 )
 
@@ -313,7 +311,7 @@ func TestGenerateKey(t *testing.T) {
 				if sk.TenantID != testTenant || sk.Use != use || sk.Alg != alg || sk.State != actas.KeyActive || !sk.CreatedAt.Equal(testNow) {
 					t.Fatalf("fields: %+v", sk)
 				}
-				if len(sk.KID) != 22 || !validKID(sk.KID) {
+				if len(sk.KID) != 22 || !actasjose.ValidKID(sk.KID) {
 					t.Fatalf("kid %q is not base64url of 16 bytes", sk.KID)
 				}
 				pub, err := x509.ParsePKIXPublicKey(sk.PublicDER)
@@ -791,7 +789,7 @@ func TestParseAttacks(t *testing.T) {
 		{"header trailing data", craft(hdr(rsaAcc.KID, "RS256")+`{}`, acc, signWith(t, rsaAcc)), ErrMalformed, false},
 		{"header not JSON", craft(`kid=`+rsaAcc.KID, acc, signWith(t, rsaAcc)), ErrMalformed, false},
 		{"header invalid UTF-8", craft(`{"kid":"`+rsaAcc.KID+`","alg":"RS256","x":"`+"\xff"+`"}`, acc, signWith(t, rsaAcc)), ErrMalformed, false},
-		{"header too long", craft(`{"kid":"`+rsaAcc.KID+`","alg":"RS256","pad":"`+strings.Repeat("p", maxHeaderLen)+`"}`, acc, signWith(t, rsaAcc)), ErrMalformed, false},
+		{"header too long", craft(`{"kid":"`+rsaAcc.KID+`","alg":"RS256","pad":"`+strings.Repeat("p", actasjose.MaxHeaderLen)+`"}`, acc, signWith(t, rsaAcc)), ErrMalformed, false},
 
 		// payload, validly signed
 		{"duplicate sub", craft(hdr(rsaAcc.KID, "RS256"), strings.Replace(acc, `{`, `{"sub":"admin",`, 1), signWith(t, rsaAcc)), ErrMalformed, true},
@@ -1122,7 +1120,7 @@ func FuzzParse(f *testing.F) {
 		// this key really made over exactly these bytes.
 		i := strings.LastIndexByte(tok, '.')
 		sig, err := enc.Strict().DecodeString(tok[i+1:])
-		if err != nil || !k.verify(tok[:i], sig) {
+		if err != nil || !k.jose.Verify(tok[:i], sig) {
 			t.Fatalf("accepted a token whose signature does not verify: %q", tok)
 		}
 		if _, err := json.Marshal(c); err != nil {
@@ -1135,15 +1133,7 @@ func FuzzParse(f *testing.F) {
 // token must still verify, or the fuzzer never explores the success path.
 func TestFuzzCorpusValidSeed(t *testing.T) {
 	fuzzKeys(t)
-	b, err := os.ReadFile(filepath.Join("testdata", "fuzz", "FuzzParse", "valid_eddsa"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) != 2 || lines[0] != "go test fuzz v1" {
-		t.Fatalf("not a fuzz corpus file: %q", b)
-	}
-	tok, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lines[1], "string("), ")"))
+	tok, err := josetest.CorpusString(filepath.Join("testdata", "fuzz", "FuzzParse", "valid_eddsa"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1199,7 +1189,7 @@ func FuzzClaims(f *testing.F) {
 // encoding/json's Decoder.Token, about ten times slower.
 func refDecodeClaims(b []byte) (*Claims, error) {
 	c := new(Claims)
-	err := refObject(b, func(name string, dec *json.Decoder) error {
+	err := josetest.RefObject(b, func(name string, dec *json.Decoder) error {
 		switch name {
 		case "sub":
 			return dec.Decode(&c.Sub)
@@ -1264,7 +1254,7 @@ func refDecodeClaims(b []byte) (*Claims, error) {
 				return nil
 			}
 			a := new(Actor)
-			err := refObject(raw, func(name string, dec *json.Decoder) error {
+			err := josetest.RefObject(raw, func(name string, dec *json.Decoder) error {
 				switch name {
 				case "sub":
 					return dec.Decode(&a.Sub)
@@ -1281,38 +1271,6 @@ func refDecodeClaims(b []byte) (*Claims, error) {
 		return dec.Decode(&skip)
 	})
 	return c, err
-}
-
-func refObject(b []byte, member func(string, *json.Decoder) error) error {
-	if !utf8.Valid(b) {
-		return errors.New("utf8")
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return errors.New("not an object")
-	}
-	seen := map[string]bool{}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		name, ok := t.(string)
-		if !ok || seen[name] {
-			return errors.New("bad or repeated name")
-		}
-		seen[name] = true
-		if err := member(name, dec); err != nil {
-			return err
-		}
-	}
-	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
-		return errors.New("unterminated")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("trailing data")
-	}
-	return nil
 }
 
 // ---- benchmarks ----

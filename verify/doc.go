@@ -1,6 +1,8 @@
 // Package verify lets a resource server accept actas tokens with the same
 // checks as actas itself, including revocation. It imports only the
-// standard library.
+// standard library and github.com/actas-dev/actas/jose, the JWS and strict
+// JSON code it shares with actas's issuer, which itself imports only the
+// standard library; nothing of actas's domain, storage or server code.
 //
 //	v, err := verify.New(ctx, verify.Config{
 //		Issuer:   "https://auth.example.com/local_a1b2c3d4e",

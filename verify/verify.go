@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/actas-dev/actas/jose"
 )
 
 // Errors of verification. Each error returned by VerifyID, VerifyAccess
@@ -29,6 +31,14 @@ var (
 	// known not to be revoked. Answer 503, not 401.
 	ErrUnavailable = errors.New("verify: revocation status unavailable")
 )
+
+// joseErrors gives jose.Verify's errors this package's sentinels.
+var joseErrors = jose.Sentinels{
+	Malformed:  ErrMalformed,
+	UnknownKey: ErrUnknownKey,
+	Algorithm:  ErrAlgorithm,
+	Signature:  ErrSignature,
+}
 
 // MaxSkew is the largest clock skew allowed on exp, nbf and iat.
 const MaxSkew = 60 * time.Second
@@ -217,43 +227,15 @@ func (v *Verifier) VerifyAccess(raw string) (*Claims, error) { return v.verify(r
 func (v *Verifier) Verify(raw string) (*Claims, error) { return v.verify(raw, "") }
 
 func (v *Verifier) verify(raw, use string) (*Claims, error) {
-	d1, d2, err := splitToken(raw)
+	payload, err := jose.Verify(raw, func(kid string) (jose.Key, bool) {
+		k := v.key(kid)
+		if k == nil {
+			return jose.Key{}, false
+		}
+		return k.jose, true
+	})
 	if err != nil {
-		return nil, err
-	}
-	hb, err := b64.DecodeString(raw[:d1])
-	if err != nil {
-		return nil, fmt.Errorf("%w: header is not base64url", ErrMalformed)
-	}
-	kid, alg, err := decodeHeader(hb)
-	if err != nil {
-		return nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
-	}
-	switch alg {
-	case algRS256, algES256, algEdDSA:
-	default:
-		return nil, fmt.Errorf("%w: alg must be RS256, ES256 or EdDSA", ErrAlgorithm)
-	}
-	if !validKID(kid) {
-		return nil, fmt.Errorf("%w: kid must be 1-%d base64url characters", ErrMalformed, maxKIDLen)
-	}
-	k := v.key(kid)
-	if k == nil {
-		return nil, fmt.Errorf("%w: kid %s", ErrUnknownKey, kid)
-	}
-	if alg != k.alg {
-		return nil, fmt.Errorf("%w: header alg %s, key %s is %s", ErrAlgorithm, alg, kid, k.alg)
-	}
-	sig, err := b64.DecodeString(raw[d2+1:])
-	if err != nil {
-		return nil, fmt.Errorf("%w: signature is not base64url", ErrMalformed)
-	}
-	if !k.verify(raw[:d2], sig) {
-		return nil, ErrSignature
-	}
-	payload, err := b64.DecodeString(raw[d1+1 : d2])
-	if err != nil {
-		return nil, fmt.Errorf("%w: payload is not base64url", ErrMalformed)
+		return nil, joseErrors.Wrap(err)
 	}
 	c, err := decodeClaims(payload)
 	if err != nil {
