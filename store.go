@@ -126,4 +126,10 @@ type RevokeQuery struct {
 	SessionID      string
 	UserID         string // sessions of this user
 	ImpersonatorID string // impersonation sessions started by this user
+	// All matches every session of the tenant (a mass logout, or a
+	// signing key compromise). It must be set explicitly so that a query
+	// with its other fields left empty by mistake never revokes a whole
+	// tenant. Every descendant of a tenant's session is in the tenant,
+	// so no cascade is needed beyond the tenant's own sessions.
+	All bool
 }

@@ -242,7 +242,7 @@ func (db *DB) RevokeSessions(ctx context.Context, q actas.RevokeQuery, at time.T
 			where = append(where, c.col+" = "+a.add(c.val))
 		}
 	}
-	if q.TenantID == "" || len(where) == 1 {
+	if q.TenantID == "" || (len(where) == 1 && !q.All) {
 		return nil, errors.New("revoke sessions: tenant id and at least one other field required")
 	}
 	match := strings.Join(where, " AND ")
@@ -253,6 +253,13 @@ func (db *DB) RevokeSessions(ctx context.Context, q actas.RevokeQuery, at time.T
 			UNION
 			SELECT s.id FROM sessions s JOIN tree ON s.parent_id = tree.id WHERE s.tenant_id = ` + tenant + `
 		)`
+	// The whole tenant (q.All alone): every session is a direct match,
+	// descendants included (they share the tenant), so the tree is the
+	// tenant's sessions and no recursion is needed.
+	wholeTenant := len(where) == 1
+	if wholeTenant {
+		tree = `WITH tree(id) AS (SELECT id FROM sessions WHERE ` + match + `)`
+	}
 	atP, reasonP := fmt.Sprintf("$%d", len(a)+1), fmt.Sprintf("$%d", len(a)+2)
 
 	var out []*actas.Session
@@ -269,6 +276,10 @@ func (db *DB) RevokeSessions(ctx context.Context, q actas.RevokeQuery, at time.T
 		direct, err := collect(rows, scanSession)
 		if err != nil {
 			return err
+		}
+		if wholeTenant {
+			out = direct
+			return db.insertRevocations(ctx, tx, sessionRevocations(out, at))
 		}
 		rows, err = tx.Query(ctx, tree+` UPDATE sessions SET revoked_at = `+atP+`, revoke_reason = `+reasonP+`
 			WHERE revoked_at = 0 AND id IN (SELECT id FROM tree) RETURNING `+sessionCols,

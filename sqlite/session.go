@@ -229,9 +229,13 @@ func (db *DB) RevokeSessions(ctx context.Context, q actas.RevokeQuery, at time.T
 			where, args = append(where, c.col+" = ?"), append(args, c.val)
 		}
 	}
-	if q.TenantID == "" || len(where) == 1 {
+	if q.TenantID == "" || (len(where) == 1 && !q.All) {
 		return nil, errors.New("revoke sessions: tenant id and at least one other field required")
 	}
+	// The whole tenant (q.All alone): every session is a direct match,
+	// descendants included (they share the tenant), so the recursive
+	// query is skipped and the revocations are appended in bulk.
+	wholeTenant := len(where) == 1
 	match := strings.Join(where, " AND ")
 	atMS := ms(at)
 
@@ -258,6 +262,10 @@ func (db *DB) RevokeSessions(ctx context.Context, q actas.RevokeQuery, at time.T
 		direct, err := updateReturning(ctx, tx, directS, directQ, append([]any{atMS, reason}, args...)...)
 		if err != nil {
 			return err
+		}
+		if wholeTenant {
+			out = direct
+			return insertSessionRevocations(ctx, tx, out, at)
 		}
 		desc, err := updateReturning(ctx, tx, descS, descQ, append(args, q.TenantID, atMS, actas.ReasonParentRevoked)...)
 		if err != nil {

@@ -15,6 +15,7 @@ var revokeTests = []test{
 	{"Cascade", testRevokeCascade},
 	{"FieldsMustAllMatch", testRevokeFieldsMustAllMatch},
 	{"QueryRequired", testRevokeQueryRequired},
+	{"All", testRevokeAll},
 	{"Racing", testRevokeRacing},
 	{"Token", testRevokeToken},
 	{"Cursor", testRevocationsCursor},
