@@ -295,13 +295,13 @@ func (i *Issuer) Expire(ctx context.Context, c *Client, r ExpireRequest) (*Expir
 		sessionID = id
 		return nil
 	}
-	for _, tok := range []struct{ raw, use string }{
+	for n, tok := range []struct{ raw, use string }{
 		{r.HeaderAccessToken, actas.KeyUseAccess},
 		{r.AccessToken, actas.KeyUseAccess},
 		{r.IDToken, actas.KeyUseID},
 	} {
-		if tok.raw == "" {
-			continue
+		if tok.raw == "" || (n == 1 && tok.raw == r.HeaderAccessToken) {
+			continue // absent, or the header's token again: checked once
 		}
 		claims, err := i.checkToken(ctx, t, tok.raw, tok.use, now, true, true)
 		if err != nil {
@@ -326,10 +326,19 @@ func (i *Issuer) Expire(ctx context.Context, c *Client, r ExpireRequest) (*Expir
 	if sessionID == "" {
 		return nil, errNoSessionToken
 	}
-	if err := i.revokeSessions(ctx, actas.RevokeQuery{TenantID: t.ID, SessionID: sessionID}, now, actas.ReasonLogout); err != nil {
+	revoked, err := i.revokeSessionsList(ctx, actas.RevokeQuery{TenantID: t.ID, SessionID: sessionID}, now, actas.ReasonLogout)
+	if err != nil {
 		return nil, err
 	}
-	s, err := i.store.Session(ctx, sessionID)
+	var s *actas.Session
+	for _, r := range revoked {
+		if r.ID == sessionID {
+			s = r
+		}
+	}
+	if s == nil { // revoked before: a repeat, answered from the store
+		s, err = i.store.Session(ctx, sessionID)
+	}
 	if errors.Is(err, actas.ErrNotFound) {
 		// Purged: it expired long ago, so it is as good as revoked.
 		return &ExpireResult{Tenant: t, Session: &actas.Session{ID: sessionID}, RevokedAt: now}, nil
@@ -346,14 +355,20 @@ func (i *Issuer) Expire(ctx context.Context, c *Client, r ExpireRequest) (*Expir
 // revokeSessions revokes matching sessions and their descendants in the
 // store, then in memory, before the caller answers.
 func (i *Issuer) revokeSessions(ctx context.Context, q actas.RevokeQuery, now time.Time, reason string) error {
+	_, err := i.revokeSessionsList(ctx, q, now, reason)
+	return err
+}
+
+// revokeSessionsList is revokeSessions returning the sessions it revoked.
+func (i *Issuer) revokeSessionsList(ctx context.Context, q actas.RevokeQuery, now time.Time, reason string) ([]*actas.Session, error) {
 	revoked, err := i.store.RevokeSessions(ctx, q, now, reason)
 	if err != nil {
-		return wrap("revoke sessions", err)
+		return nil, wrap("revoke sessions", err)
 	}
 	for _, s := range revoked {
 		i.revoked.Add(s.ID, s.ExpiresAt)
 	}
-	return nil
+	return revoked, nil
 }
 
 // mint signs an ID token and an access token for session s of user u.
