@@ -203,7 +203,7 @@ func (c *Claims) Validate(e Expect) error {
 		return bad("exp is missing")
 	case c.Iat <= 0:
 		return bad("iat is missing")
-	case c.Exp < c.Iat:
+	case c.Exp <= c.Iat:
 		return bad("exp is not after iat")
 	case c.Iat > now+skew:
 		return bad("iat is in the future")

@@ -995,6 +995,7 @@ func TestValidate(t *testing.T) {
 		{"exp missing", func() *Claims { c := accessClaims(); c.Exp = 0; return c }, accE, ErrInvalidClaims},
 		{"exp missing, expired allowed", func() *Claims { c := accessClaims(); c.Exp = 0; return c }, func() Expect { e := accE; e.AllowExpired = true; return e }(), ErrInvalidClaims},
 		{"exp before iat", func() *Claims { c := accessClaims(); c.Exp = c.Iat - 1; return c }, accE, ErrInvalidClaims},
+		{"exp equal to iat", func() *Claims { c := accessClaims(); c.Exp = c.Iat; return c }, accE, ErrInvalidClaims},
 		{"jti missing", func() *Claims { c := accessClaims(); c.Jti = ""; return c }, accE, ErrInvalidClaims},
 		{"origin_jti missing", func() *Claims { c := idClaims(); c.OriginJti = ""; return c }, idE, ErrInvalidClaims},
 		{"sub missing", func() *Claims { c := idClaims(); c.Sub = ""; return c }, idE, ErrInvalidClaims},
