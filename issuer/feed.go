@@ -15,9 +15,11 @@ import (
 // caller names the last sequence number it has seen and gets every later
 // revocation of its tenant, waiting up to a bound if there is none yet.
 //
-// Waiters wake as soon as this process revokes something (Add) or its
-// periodic Sync applies a revocation made elsewhere; both close the
-// Revocations' changed channel.
+// Waiters wake when a Sync applies revocations: the periodic one (made
+// elsewhere), or the one a local revocation (Add) asks for at once; it
+// closes the Revocations' changed channel. Once the first Sync has
+// completed, waiters are answered from the in-memory ring that Sync
+// feeds (feedring.go), not by a store read each.
 
 // Feed limits.
 const (
@@ -119,12 +121,17 @@ func (i *Issuer) RevocationFeed(ctx context.Context, c *Client, after int64, wai
 		}
 	}()
 	f := &Feed{Revocations: []FeedEntry{}, Cursor: after}
+	i.revoked.syncSoon.wait(ctx) // a local revocation's Sync, if pending
 	for {
 		// Take the channel before reading, so that a revocation committed
 		// between the read and the wait still wakes us.
 		changed := i.revoked.Changed()
-		if err := i.feedPages(ctx, c.Tenant.ID, f); err != nil {
-			return nil, err
+		// Shared answer from memory when the cursor is recent
+		// (feedring.go); the store only for an old cursor.
+		if !i.revoked.fromRing(c.Tenant.ID, f, i.now()) {
+			if err := i.feedPages(ctx, c.Tenant.ID, f); err != nil {
+				return nil, err
+			}
 		}
 		if len(f.Revocations) > 0 || wait == 0 {
 			return f, nil

@@ -111,9 +111,16 @@ func (i *Issuer) Revocations() *Revocations { return i.revoked }
 // Hasher returns the password hasher.
 func (i *Issuer) Hasher() *password.Hasher { return i.hasher }
 
-// Start loads the revocation state from the store.
+// Start loads the revocation state from the store. From then on, a
+// revocation made by this issuer is followed by a Sync at once, which
+// brings it to revocation feed waiters (feedring.go).
 func (i *Issuer) Start(ctx context.Context) error {
-	return i.revoked.Sync(ctx, i.store, i.now())
+	if err := i.revoked.Sync(ctx, i.store, i.now()); err != nil {
+		return err
+	}
+	i.revoked.followLocal(func(ctx context.Context) error { return i.revoked.Sync(ctx, i.store, i.now()) },
+		func(err error) { i.log.Warn("revocation sync failed", "err", err) })
+	return nil
 }
 
 // Maintain runs the background work until ctx ends: following

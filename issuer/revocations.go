@@ -22,6 +22,10 @@ type Revocations struct {
 	changed chan struct{}
 	feed    feedState
 	synced  atomic.Int64 // wall clock of the last complete Sync, Unix ms (health.go)
+	// ring holds recent revocations for the feed (feedring.go); syncSoon
+	// syncs after a local Add so that the ring sees it at once.
+	ring     feedRing
+	syncSoon syncer
 }
 
 // NewRevocations returns an empty set.
@@ -37,12 +41,17 @@ func (r *Revocations) Revoked(id string) bool {
 	return ok
 }
 
-// Add marks id revoked until exp.
+// Add marks id revoked until exp. Call it after the revocation is
+// committed to the store: it asks for a Sync, which brings the
+// revocation to feed waiters.
 func (r *Revocations) Add(id string, exp time.Time) {
 	r.mu.Lock()
 	r.ids[id] = exp.UnixMilli()
-	r.notifyLocked()
+	if !r.ring.ready {
+		r.notifyLocked() // waiters read the store themselves
+	}
 	r.mu.Unlock()
+	r.syncSoon.request()
 }
 
 // Len returns the number of ids held.
@@ -73,13 +82,22 @@ func (r *Revocations) Sync(ctx context.Context, s actas.Store, now time.Time) er
 			if cur, ok := r.ids[rv.ID]; !ok || cur < rv.ExpiresAt.UnixMilli() {
 				r.ids[rv.ID] = rv.ExpiresAt.UnixMilli()
 			}
-			r.cursor = max(r.cursor, rv.Seq)
+			// A concurrent Sync may have applied it already: the ring
+			// takes each Seq once, in order.
+			if rv.Seq > r.cursor {
+				r.ring.appendLocked(ringEntry{seq: rv.Seq, tenant: rv.TenantID, id: rv.ID, exp: rv.ExpiresAt.UnixMilli()})
+				r.cursor = rv.Seq
+			}
 		}
 		if len(list) > 0 {
 			r.notifyLocked()
 		}
+		done := len(list) < page
+		if done {
+			r.ring.ready = true
+		}
 		r.mu.Unlock()
-		if len(list) < page {
+		if done {
 			r.synced.Store(time.Now().UnixMilli())
 			return nil
 		}
