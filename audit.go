@@ -9,6 +9,9 @@ const (
 	ActionTokenExchange = "token_exchange"
 	ActionExpire        = "expire"
 	ActionRefreshReuse  = "refresh_reuse"
+	// Operator actions from the command line (no actor user).
+	ActionKeyWithdrawn    = "key_withdrawn"    // actas keys retire
+	ActionSessionsRevoked = "sessions_revoked" // actas session revoke --all / --username
 )
 
 // Audit outcomes.

@@ -69,4 +69,5 @@ const (
 	ReasonAdmin           = "admin"
 	ReasonGroupRemoved    = "impersonator_group_removed"
 	ReasonOAuthRevocation = "oauth_revoke"
+	ReasonKeyWithdrawn    = "signing_key_withdrawn" // actas keys retire --revoke-sessions
 )

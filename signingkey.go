@@ -15,6 +15,11 @@ const (
 	KeyNext    = "next"    // published, not yet signing
 	KeyActive  = "active"  // signing
 	KeyRetired = "retired" // published until RetireUntil, no longer signing
+	// KeyWithdrawn is a key taken out of service at once because it may be
+	// compromised (actas keys retire): out of JWKS from RetireUntil (the
+	// moment it was withdrawn), never signing again, and no token it
+	// signed is trusted any more, expired or not. Rotations leave it alone.
+	KeyWithdrawn = "withdrawn"
 )
 
 // SigningKey is an asymmetric key of one tenant for one use.

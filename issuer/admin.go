@@ -123,14 +123,14 @@ func (i *Issuer) ensureKeys(ctx context.Context, t *actas.Tenant) error {
 	now := i.now()
 	_, err := i.store.UpdateSigningKeys(ctx, t.ID, func(keys []*actas.SigningKey) ([]*actas.SigningKey, error) {
 		for _, k := range keys {
-			if k.Alg != t.Settings.SigningAlg && k.State != actas.KeyRetired {
+			if k.Alg != t.Settings.SigningAlg && inService(k) {
 				k.State = actas.KeyRetired
 				k.RetireUntil = now.Add(actas.MaxAccessTTL)
 			}
 		}
 		for _, use := range []string{actas.KeyUseID, actas.KeyUseAccess} {
 			has := slices.ContainsFunc(keys, func(k *actas.SigningKey) bool {
-				return k.Use == use && k.Alg == t.Settings.SigningAlg && k.State != actas.KeyRetired
+				return k.Use == use && k.Alg == t.Settings.SigningAlg && inService(k)
 			})
 			if has {
 				continue
@@ -393,7 +393,7 @@ func (i *Issuer) rotateKeys(ctx context.Context, t *actas.Tenant, delay time.Dur
 			return keys, nil
 		}
 		for _, k := range keys {
-			if k.State != actas.KeyRetired {
+			if inService(k) {
 				k.State = actas.KeyRetired
 				k.RetireUntil = retireAt
 			}

@@ -344,14 +344,21 @@ func (i *Issuer) checkToken(ctx context.Context, t *actas.Tenant, raw, use strin
 	if err != nil {
 		return nil, err
 	}
+	unpublished := false // trusted only for a token that has expired
 	lookup := func(kid string) (*token.Key, bool) {
-		k, ok := ks.byKID[kid]
+		set := ks
+		k, ok := set.byKID[kid]
 		if !ok {
-			k, ok = i.keys.reloadFor(ctx, t.ID, kid, now)
+			if set, ok = i.keys.reloadFor(ctx, t.ID, kid, now); ok {
+				k = set.byKID[kid]
+			}
 		}
-		if !ok || k.Use != use {
+		// Only keys published at now are trusted: a key withdrawn as
+		// compromised is refused at once, whatever its tokens say.
+		if !ok || k.Use != use || !set.trusted(kid, now, allowExpired) {
 			return nil, false
 		}
+		unpublished = !set.trusted(kid, now, false)
 		return k, true
 	}
 	c, _, err := token.Parse(raw, lookup)
@@ -367,6 +374,11 @@ func (i *Issuer) checkToken(ctx context.Context, t *actas.Tenant, raw, use strin
 		AllowExpired: allowExpired,
 	})
 	if err != nil {
+		return nil, errBadToken(use)
+	}
+	// A key out of JWKS signed only tokens that have expired: a live one
+	// is a forgery.
+	if unpublished && c.Exp > now.Unix() {
 		return nil, errBadToken(use)
 	}
 	if !allowRevoked && (i.revoked.Revoked(c.OriginJti) || i.revoked.Revoked(c.Jti)) {

@@ -42,6 +42,7 @@ type keyEntry struct {
 	createdAt   time.Time
 	retireUntil time.Time
 	retired     bool // replaced by a rotation (it may sign until its successor activates)
+	withdrawn   bool // withdrawn as compromised: never signs, never trusted (keywithdraw.go)
 }
 
 func newKeyring(s actas.Store, sealer *token.Sealer, version func() int64) *keyring {
@@ -62,8 +63,9 @@ func (kr *keyring) get(ctx context.Context, tenantID string, now time.Time) (*ke
 }
 
 // reloadFor reloads the tenant's keys because kid was not found, unless
-// they were loaded very recently. It returns the key if it now exists.
-func (kr *keyring) reloadFor(ctx context.Context, tenantID, kid string, now time.Time) (*token.Key, bool) {
+// they were loaded very recently. It returns the reloaded set if it now
+// has the key.
+func (kr *keyring) reloadFor(ctx context.Context, tenantID, kid string, now time.Time) (*keySet, bool) {
 	kr.mu.Lock()
 	ks := kr.sets[tenantID]
 	kr.mu.Unlock()
@@ -74,8 +76,8 @@ func (kr *keyring) reloadFor(ctx context.Context, tenantID, kid string, now time
 	if err != nil {
 		return nil, false
 	}
-	k, ok := ks.byKID[kid]
-	return k, ok
+	_, ok := ks.byKID[kid]
+	return ks, ok
 }
 
 func (kr *keyring) load(ctx context.Context, tenantID string, now time.Time) (*keySet, error) {
@@ -98,7 +100,8 @@ func (kr *keyring) load(ctx context.Context, tenantID string, now time.Time) (*k
 			kr.mu.Unlock()
 		}
 		ks.keys = append(ks.keys, keyEntry{Key: k, activateAt: sk.ActivateAt, createdAt: sk.CreatedAt, retireUntil: sk.RetireUntil,
-			retired: sk.State == actas.KeyRetired})
+			retired:   sk.State == actas.KeyRetired || sk.State == actas.KeyWithdrawn,
+			withdrawn: sk.State == actas.KeyWithdrawn})
 		ks.byKID[k.KID] = k
 	}
 	kr.mu.Lock()
@@ -123,7 +126,7 @@ func (ks *keySet) signer(use, alg string, now time.Time) (*token.Key, error) {
 	var best *keyEntry
 	for i := range ks.keys {
 		k := &ks.keys[i]
-		if k.Use != use || k.Alg != alg || k.activateAt.After(now) {
+		if k.Use != use || k.Alg != alg || k.activateAt.After(now) || k.withdrawn {
 			continue
 		}
 		if best == nil || k.since().After(best.since()) ||
@@ -138,16 +141,36 @@ func (ks *keySet) signer(use, alg string, now time.Time) (*token.Key, error) {
 }
 
 // published returns the keys to publish in JWKS at now: every key except
-// retired ones past RetireUntil.
+// retired ones past RetireUntil and withdrawn ones.
 func (ks *keySet) published(now time.Time) []*token.Key {
 	out := make([]*token.Key, 0, len(ks.keys))
-	for _, k := range ks.keys {
-		if !k.retireUntil.IsZero() && !k.retireUntil.After(now) {
-			continue
+	for i := range ks.keys {
+		if ks.keys[i].publishedAt(now) {
+			out = append(out, ks.keys[i].Key)
 		}
-		out = append(out, k.Key)
 	}
 	return out
+}
+
+func (k *keyEntry) publishedAt(now time.Time) bool {
+	return !k.withdrawn && (k.retireUntil.IsZero() || k.retireUntil.After(now))
+}
+
+// trusted reports whether actas accepts a token signed with kid at now:
+// only with a key it publishes at now, as any verifier following JWKS
+// would. With allowExpired (refresh and expire take an expired access
+// token back, SPEC §3), a key that left JWKS because every token it
+// signed had expired is still trusted for those expired tokens; a
+// withdrawn key never is.
+func (ks *keySet) trusted(kid string, now time.Time, allowExpired bool) bool {
+	for i := range ks.keys {
+		k := &ks.keys[i]
+		if k.KID != kid {
+			continue
+		}
+		return k.publishedAt(now) || (allowExpired && !k.withdrawn)
+	}
+	return false
 }
 
 // since is when the key started (or starts) signing.

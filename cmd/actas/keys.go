@@ -24,7 +24,8 @@ type keyJSON struct {
 // keyStates returns the state of each of a tenant's keys at now, by the
 // rule the issuer signs with: "next" until it activates; "active" for
 // the last activated key of its use and algorithm; "retired" for older
-// ones still published; "expired" once out of JWKS.
+// ones still published; "expired" once out of JWKS; "withdrawn" for a
+// key taken out of service by keys retire.
 func keyStates(keys []*actas.SigningKey, now time.Time) map[string]string {
 	since := func(k *actas.SigningKey) time.Time {
 		if k.ActivateAt.IsZero() {
@@ -34,7 +35,7 @@ func keyStates(keys []*actas.SigningKey, now time.Time) map[string]string {
 	}
 	newest := map[string]*actas.SigningKey{}
 	for _, k := range keys {
-		if since(k).After(now) {
+		if since(k).After(now) || k.State == actas.KeyWithdrawn {
 			continue
 		}
 		if b := newest[k.Use+k.Alg]; b == nil || since(k).After(since(b)) ||
@@ -45,6 +46,8 @@ func keyStates(keys []*actas.SigningKey, now time.Time) map[string]string {
 	st := make(map[string]string, len(keys))
 	for _, k := range keys {
 		switch {
+		case k.State == actas.KeyWithdrawn:
+			st[k.KID] = actas.KeyWithdrawn
 		case since(k).After(now):
 			st[k.KID] = actas.KeyNext
 		case newest[k.Use+k.Alg] == k:
@@ -169,6 +172,6 @@ func (m *Main) keysCommand(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(list, rotate, genmaster)
+	cmd.AddCommand(list, rotate, genmaster, m.keysRetireCommand(g), m.keysRewrapCommand(g))
 	return cmd
 }

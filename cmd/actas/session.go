@@ -88,16 +88,23 @@ func (m *Main) sessionCommand(g *globals) *cobra.Command {
 	list.Flags().StringVar(&username, "username", "", "only this user's sessions")
 	list.Flags().BoolVar(&all, "all", false, "include revoked and expired sessions")
 
+	var rvTenant, rvUsername string
+	var rvAll bool
 	revoke := &cobra.Command{
-		Use:   "revoke ID",
-		Short: "revoke a session and the impersonation sessions started from it",
-		Args:  exactArgs(1),
+		Use:   "revoke ID | --tenant NAME (--all | --username U)",
+		Short: "revoke a session and the impersonation sessions started from it; or every session of a tenant or of a user",
+		Args: func(cmd *cobra.Command, args []string) error {
+			return revokeUsage(args, rvTenant, rvUsername, rvAll)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			e, err := m.open(cmd.Context(), g, "")
 			if err != nil {
 				return err
 			}
 			defer e.Close()
+			if len(args) == 0 {
+				return m.revokeMany(cmd, g, e, rvTenant, rvUsername)
+			}
 			s, err := e.issuer.RevokeSession(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -109,6 +116,9 @@ func (m *Main) sessionCommand(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+	revoke.Flags().StringVar(&rvTenant, "tenant", "", "with --all or --username: the tenant")
+	revoke.Flags().StringVar(&rvUsername, "username", "", "revoke every session of this user (and the impersonations it started)")
+	revoke.Flags().BoolVar(&rvAll, "all", false, "revoke every session of the tenant (everyone signs in again)")
 	cmd.AddCommand(list, revoke)
 	return cmd
 }

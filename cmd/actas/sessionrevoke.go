@@ -1,0 +1,56 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+// revokeUsage checks the two forms of session revoke: one session by id,
+// or every session of a tenant (--all) or of one user (--username).
+func revokeUsage(args []string, tenant, username string, all bool) error {
+	bad := func(msg string) error { return usageError{errors.New(msg)} }
+	switch {
+	case len(args) > 1:
+		return bad("session revoke takes one session id")
+	case len(args) == 1 && (tenant != "" || username != "" || all):
+		return bad("session revoke: give a session id, or --tenant with --all or --username, not both")
+	case len(args) == 1:
+		return nil
+	case tenant == "":
+		return bad("session revoke: give a session id, or --tenant NAME with --all or --username U")
+	case all && username != "":
+		return bad("session revoke: --all and --username exclude each other")
+	case !all && username == "":
+		return bad("session revoke --tenant: say --all (every session of the tenant) or --username U")
+	}
+	return nil
+}
+
+// revokeMany revokes every session of a tenant, or of one of its users.
+func (m *Main) revokeMany(cmd *cobra.Command, g *globals, e *env, tenant, username string) error {
+	var n int
+	var err error
+	if username != "" {
+		n, err = e.issuer.RevokeUserSessions(cmd.Context(), tenant, username)
+	} else {
+		n, err = e.issuer.RevokeTenantSessions(cmd.Context(), tenant)
+	}
+	if err != nil {
+		return err
+	}
+	if g.json {
+		out := map[string]any{"tenant": tenant, "revoked": n}
+		if username != "" {
+			out["username"] = username
+		}
+		return m.printJSON(out)
+	}
+	if username != "" {
+		fmt.Fprintf(m.Stdout, "tenant %s: %d sessions of user %s revoked\n", tenant, n, username)
+	} else {
+		fmt.Fprintf(m.Stdout, "tenant %s: %d sessions revoked\n", tenant, n)
+	}
+	return nil
+}
