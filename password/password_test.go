@@ -71,11 +71,13 @@ func TestHasherBoundsConcurrency(t *testing.T) {
 }
 
 func TestHasherQueueWaitsThenGivesUp(t *testing.T) {
-	h := NewHasher(fast, 1, 4, 20*time.Millisecond)
+	// A waiter that gets the slot within maxWait succeeds. maxWait is long
+	// so that a loaded machine cannot make the waiter give up before the
+	// test has seen it queue.
+	h := NewHasher(fast, 1, 4, time.Minute)
 	if err := h.acquire(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	// A waiter that gets the slot in time succeeds.
 	done := make(chan error, 1)
 	go func() { _, err := h.Hash(context.Background(), "pw"); done <- err }()
 	for h.InFlight() < 2 {
@@ -85,7 +87,9 @@ func TestHasherQueueWaitsThenGivesUp(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("waiter that got the slot: %v", err)
 	}
+
 	// A waiter that does not, gives up with ErrBusy and leaves the queue.
+	h = NewHasher(fast, 1, 4, 20*time.Millisecond)
 	if err := h.acquire(context.Background()); err != nil {
 		t.Fatal(err)
 	}
