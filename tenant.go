@@ -54,6 +54,10 @@ type TenantSettings struct {
 	// new keys are published, and they sign after KeyRotationDelay.
 	KeyRotationPeriod Duration `json:"key_rotation_period"`
 	KeyRotationDelay  Duration `json:"key_rotation_delay"`
+
+	// PasswordMinLength is the shortest password (in characters) that
+	// user create and passwd accept; 0 accepts any non-empty password.
+	PasswordMinLength int `json:"password_min_length"`
 }
 
 // Bounds and defaults of the settings (SPEC §4).
@@ -140,6 +144,9 @@ func (s TenantSettings) Validate() error {
 		if n < 1 || n > MaxThrottleFailures {
 			probs = append(probs, fmt.Sprintf("%s must be between 1 and %d", name, MaxThrottleFailures))
 		}
+	}
+	if s.PasswordMinLength < 0 || s.PasswordMinLength > 128 {
+		probs = append(probs, "password_min_length must be between 0 and 128")
 	}
 	if d := s.KeyRotationPeriod.D(); d != 0 && d < MinKeyRotationPeriod {
 		probs = append(probs, fmt.Sprintf("key_rotation_period must be 0 (off) or at least %s", MinKeyRotationPeriod))

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/actas-dev/actas"
 	"github.com/actas-dev/actas/password"
@@ -198,7 +199,7 @@ func (i *Issuer) CreateUser(ctx context.Context, r CreateUserRequest) (*actas.Us
 	if !actas.ValidUsername(r.Username) {
 		return nil, actas.Errorf(actas.EINVALID, "invalid username: 1-%d bytes of UTF-8 with no control characters or surrounding spaces", actas.MaxUsernameLen)
 	}
-	if err := checkPassword(r.Password); err != nil {
+	if err := checkPassword(t.Settings, r.Password); err != nil {
 		return nil, err
 	}
 	if len(r.Email) > actas.MaxEmailLen {
@@ -226,9 +227,17 @@ func (i *Issuer) CreateUser(ctx context.Context, r CreateUserRequest) (*actas.Us
 	return u, nil
 }
 
-func checkPassword(pw string) error {
-	if len(pw) < 8 {
-		return actas.Errorf(actas.EINVALID, "password must be at least 8 characters")
+// WeakPasswordLen is the length below which the command line warns about
+// a password (NIST SP 800-63B asks for at least 8 characters); a tenant
+// enforces a minimum with its password_min_length setting.
+const WeakPasswordLen = 8
+
+func checkPassword(s actas.TenantSettings, pw string) error {
+	if pw == "" {
+		return actas.Errorf(actas.EINVALID, "password must not be empty")
+	}
+	if n := utf8.RuneCountInString(pw); n < s.PasswordMinLength {
+		return actas.Errorf(actas.EINVALID, "password must be at least %d characters in this tenant", s.PasswordMinLength)
 	}
 	if len(pw) > actas.MaxPasswordLen {
 		return actas.Errorf(actas.EINVALID, "password is longer than %d bytes", actas.MaxPasswordLen)
@@ -303,7 +312,11 @@ func (i *Issuer) UpdateUser(ctx context.Context, tenant, username string, change
 
 // SetPassword hashes and stores a new password; see UpdateUser.
 func (i *Issuer) SetPassword(ctx context.Context, tenant, username, pw string) (*actas.User, error) {
-	if err := checkPassword(pw); err != nil {
+	t, err := i.TenantByName(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPassword(t.Settings, pw); err != nil {
 		return nil, err
 	}
 	hash, err := i.hasher.Hash(ctx, pw)

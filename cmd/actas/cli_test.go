@@ -82,7 +82,7 @@ func TestCLIScriptingContract(t *testing.T) {
 		{"tenant", "create", "acme"}, // exists
 		{"user", "create", "--tenant", "acme", "--username", "op", "--password", "other-password"}, // case-insensitive clash
 		{"user", "create", "--tenant", "nope", "--username", "x", "--password", "long-enough"},
-		{"user", "create", "--tenant", "acme", "--username", "x", "--password", "short"},
+		{"user", "create", "--tenant", "acme", "--username", "x", "--password-stdin"}, // empty password
 		{"user", "show", "--tenant", "acme", "--username", "ghost"},
 		{"apikey", "revoke", "nonexistent"},
 		{"session", "revoke", "nonexistent"},
@@ -406,4 +406,24 @@ func TestChangesTakeEffectAtOnce(t *testing.T) {
 
 	h.mustCLI(nil, "user", "disable", "--tenant", "acme", "--username", "alice")
 	wantError(t, h.do("POST", "/auth/token", map[string]any{"session": s}, "X-API-Key", ten.APIKey), 401, "")
+}
+
+func TestPasswordMinLength(t *testing.T) {
+	h := newHarness(t)
+	h.createTenant("acme")
+	// Any non-empty password by default, with a warning below 8.
+	out, errOut, code := h.cli("", "user", "create", "--tenant", "acme", "--username", "a", "--password", "pw", "--json")
+	if code != 0 || !strings.Contains(errOut, "warning") || !strings.HasPrefix(out, "{") {
+		t.Fatalf("short password by default: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	h.mustCLI(nil, "tenant", "set", "acme", "password_min_length=12")
+	if _, errOut, code := h.cli("", "user", "create", "--tenant", "acme", "--username", "b", "--password", "elevenchars"); code != 1 || !strings.Contains(errOut, "at least 12") {
+		t.Fatalf("below the tenant minimum: exit %d, %q", code, errOut)
+	}
+	if _, errOut, code := h.cli("", "user", "passwd", "--tenant", "acme", "--username", "a", "--password", "elevenchars"); code != 1 || !strings.Contains(errOut, "at least 12") {
+		t.Fatalf("passwd below the tenant minimum: exit %d, %q", code, errOut)
+	}
+	if _, _, code := h.cli("", "user", "create", "--tenant", "acme", "--username", "b", "--password", "twelve-chars"); code != 0 {
+		t.Fatalf("at the minimum: exit %d", code)
+	}
 }

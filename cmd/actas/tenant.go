@@ -164,7 +164,7 @@ func (m *Main) printTenant(g *globals, v tenantJSON) error {
 var settingKeys = []string{"endpoint_url", "access_ttl", "refresh_ttl", "refresh_rotation", "rotation_grace",
 	"signing_alg", "impersonation_disabled", "impersonation_ttl", "impersonation_require_reason",
 	"throttle_pair_failures", "throttle_ip_failures", "throttle_user_failures", "throttle_max_delay",
-	"key_rotation_period", "key_rotation_delay"}
+	"key_rotation_period", "key_rotation_delay", "password_min_length"}
 
 // parseSettings turns KEY=VALUE arguments into changes, reporting every
 // malformed one at once.
@@ -216,6 +216,13 @@ func parseSettings(args []string) ([]func(*actas.Tenant) error, error) {
 			dur(func(s *actas.TenantSettings) *actas.Duration { return &s.KeyRotationDelay })
 		case "throttle_max_delay":
 			dur(func(s *actas.TenantSettings) *actas.Duration { return &s.ThrottleMaxDelay })
+		case "password_min_length":
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				probs = append(probs, fmt.Sprintf("%s: %q is not a whole number", k, v))
+				continue
+			}
+			out = append(out, func(t *actas.Tenant) error { t.Settings.PasswordMinLength = n; return nil })
 		case "throttle_pair_failures", "throttle_ip_failures", "throttle_user_failures":
 			n, err := strconv.Atoi(v)
 			if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -70,6 +71,7 @@ func (m *Main) userCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			m.warnWeak(pw)
 			e, err := m.open(cmd.Context(), g, "")
 			if err != nil {
 				return err
@@ -243,6 +245,7 @@ func (m *Main) userPasswd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			m.warnWeak(pw)
 			e, err := m.open(cmd.Context(), g, "")
 			if err != nil {
 				return err
@@ -303,4 +306,12 @@ func (m *Main) userGroups(g *globals) *cobra.Command {
 func userCreateRequest(tenant, username, pw, email string, verified bool, groups []string, mustChange bool) issuer.CreateUserRequest {
 	return issuer.CreateUserRequest{Tenant: tenant, Username: username, Password: pw, Email: email,
 		EmailVerified: verified, Groups: groups, MustChangePassword: mustChange}
+}
+
+// warnWeak warns on stderr about a short password; the tenant's
+// password_min_length setting is what enforces a minimum.
+func (m *Main) warnWeak(pw string) {
+	if n := utf8.RuneCountInString(pw); n > 0 && n < issuer.WeakPasswordLen {
+		fmt.Fprintf(m.Stderr, "warning: the password has fewer than %d characters\n", issuer.WeakPasswordLen)
+	}
 }
