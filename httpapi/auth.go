@@ -136,7 +136,13 @@ func (s *Server) postToken(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, authResponse{
+	writeJSON(w, http.StatusOK, resultResponse(res))
+}
+
+// resultResponse is the 200 body of sign-in, refresh and impersonation.
+// The password is never echoed; an impersonation's RefreshToken is "".
+func resultResponse(res *issuer.Result) authResponse {
+	return authResponse{
 		EndpointURL: res.Tenant.EndpointURL,
 		ClientID:    res.Tenant.ClientID,
 		UserPoolID:  res.Tenant.UserPoolID,
@@ -148,7 +154,7 @@ func (s *Server) postToken(w http.ResponseWriter, r *http.Request) {
 			RefreshToken:  res.RefreshToken,
 			ExpireEpoch:   res.ExpiresAt.UnixMilli(),
 		},
-	})
+	}
 }
 
 // deleteToken is DELETE /auth/token: expire the session named by the

@@ -53,18 +53,7 @@ func (s *Server) postImpersonate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, authResponse{
-		EndpointURL: res.Tenant.EndpointURL,
-		ClientID:    res.Tenant.ClientID,
-		UserPoolID:  res.Tenant.UserPoolID,
-		Username:    res.User.Username,
-		Session: sessionResponse{
-			Authorization: res.IDToken,
-			AccessToken:   res.AccessToken,
-			RefreshToken:  "",
-			ExpireEpoch:   res.ExpiresAt.UnixMilli(),
-		},
-	})
+	writeJSON(w, http.StatusOK, resultResponse(res)) // RefreshToken is "": not refreshable
 }
 
 // Token exchange (RFC 8693) identifiers.
