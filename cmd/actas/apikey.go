@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -17,20 +18,15 @@ func (m *Main) apikeyCommand(g *globals) *cobra.Command {
 			if err := requireFlag("tenant", tenant); err != nil {
 				return err
 			}
-			e, err := m.open(cmd.Context(), g, "")
-			if err != nil {
-				return err
-			}
-			defer e.Close()
-			k, secret, err := e.issuer.CreateAPIKey(cmd.Context(), tenant, name)
-			if err != nil {
-				return err
-			}
-			if g.json {
-				return m.printJSON(map[string]string{"id": k.ID, "apiKey": secret})
-			}
-			fmt.Fprintf(m.Stdout, "API key %s created for tenant %s (shown once):\n%s\n", k.ID, tenant, secret)
-			return nil
+			return m.withEnv(cmd, g, func(ctx context.Context, e *env) error {
+				k, secret, err := e.issuer.CreateAPIKey(ctx, tenant, name)
+				if err != nil {
+					return err
+				}
+				return m.emit(g, map[string]string{"id": k.ID, "apiKey": secret}, func() {
+					fmt.Fprintf(m.Stdout, "API key %s created for tenant %s (shown once):\n%s\n", k.ID, tenant, secret)
+				})
+			})
 		},
 	}
 	create.Flags().StringVar(&tenant, "tenant", "", "tenant name")
@@ -45,39 +41,34 @@ func (m *Main) apikeyCommand(g *globals) *cobra.Command {
 			if err := requireFlag("tenant", listTenant); err != nil {
 				return err
 			}
-			e, err := m.open(cmd.Context(), g, "")
-			if err != nil {
-				return err
-			}
-			defer e.Close()
-			t, err := e.issuer.TenantByName(cmd.Context(), listTenant)
-			if err != nil {
-				return err
-			}
-			keys, err := e.store.APIKeys(cmd.Context(), t.ID)
-			if err != nil {
-				return err
-			}
-			type keyJSON struct {
-				ID         string `json:"id"`
-				Prefix     string `json:"prefix"`
-				Name       string `json:"name"`
-				CreatedAt  any    `json:"createdAt"`
-				LastUsedAt any    `json:"lastUsedAt"`
-				RevokedAt  any    `json:"revokedAt"`
-			}
-			out := make([]keyJSON, 0, len(keys))
-			var rows [][]string
-			for _, k := range keys {
-				prefix := "actas_" + k.ID
-				out = append(out, keyJSON{k.ID, prefix, k.Name, timeOrNil(k.CreatedAt), timeOrNil(k.LastUsedAt), timeOrNil(k.RevokedAt)})
-				rows = append(rows, []string{k.ID, prefix + "…", k.Name, fmtTime(k.CreatedAt), fmtTime(k.LastUsedAt), fmtTime(k.RevokedAt)})
-			}
-			if g.json {
-				return m.printJSON(map[string]any{"apiKeys": out})
-			}
-			m.table("ID\tPREFIX\tNAME\tCREATED\tLAST USED\tREVOKED", rows)
-			return nil
+			return m.withEnv(cmd, g, func(ctx context.Context, e *env) error {
+				t, err := e.issuer.TenantByName(ctx, listTenant)
+				if err != nil {
+					return err
+				}
+				keys, err := e.store.APIKeys(ctx, t.ID)
+				if err != nil {
+					return err
+				}
+				type keyJSON struct {
+					ID         string `json:"id"`
+					Prefix     string `json:"prefix"`
+					Name       string `json:"name"`
+					CreatedAt  any    `json:"createdAt"`
+					LastUsedAt any    `json:"lastUsedAt"`
+					RevokedAt  any    `json:"revokedAt"`
+				}
+				out := make([]keyJSON, 0, len(keys))
+				var rows [][]string
+				for _, k := range keys {
+					prefix := "actas_" + k.ID
+					out = append(out, keyJSON{k.ID, prefix, k.Name, timeOrNil(k.CreatedAt), timeOrNil(k.LastUsedAt), timeOrNil(k.RevokedAt)})
+					rows = append(rows, []string{k.ID, prefix + "…", k.Name, fmtTime(k.CreatedAt), fmtTime(k.LastUsedAt), fmtTime(k.RevokedAt)})
+				}
+				return m.emit(g, map[string]any{"apiKeys": out}, func() {
+					m.table("ID\tPREFIX\tNAME\tCREATED\tLAST USED\tREVOKED", rows)
+				})
+			})
 		},
 	}
 	list.Flags().StringVar(&listTenant, "tenant", "", "tenant name")
@@ -87,19 +78,14 @@ func (m *Main) apikeyCommand(g *globals) *cobra.Command {
 		Short: "revoke an API key",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := m.open(cmd.Context(), g, "")
-			if err != nil {
-				return err
-			}
-			defer e.Close()
-			if err := e.issuer.RevokeAPIKey(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			if g.json {
-				return m.printJSON(map[string]any{"id": args[0], "revoked": true})
-			}
-			fmt.Fprintf(m.Stdout, "API key %s revoked\n", args[0])
-			return nil
+			return m.withEnv(cmd, g, func(ctx context.Context, e *env) error {
+				if err := e.issuer.RevokeAPIKey(ctx, args[0]); err != nil {
+					return err
+				}
+				return m.emit(g, map[string]any{"id": args[0], "revoked": true}, func() {
+					fmt.Fprintf(m.Stdout, "API key %s revoked\n", args[0])
+				})
+			})
 		},
 	}
 	cmd.AddCommand(create, list, revoke)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -25,44 +26,41 @@ func (m *Main) auditCommand(g *globals) *cobra.Command {
 				}
 				f.Since = t
 			}
-			e, err := m.open(cmd.Context(), g, "")
-			if err != nil {
-				return err
-			}
-			defer e.Close()
-			names := map[string]string{}
-			if tenant != "" {
-				t, err := e.issuer.TenantByName(cmd.Context(), tenant)
+			return m.withEnv(cmd, g, func(ctx context.Context, e *env) error {
+				names := map[string]string{}
+				if tenant != "" {
+					t, err := e.issuer.TenantByName(ctx, tenant)
+					if err != nil {
+						return err
+					}
+					f.TenantID = t.ID
+				}
+				ts, err := e.store.Tenants(ctx)
 				if err != nil {
 					return err
 				}
-				f.TenantID = t.ID
-			}
-			ts, err := e.store.Tenants(cmd.Context())
-			if err != nil {
-				return err
-			}
-			for _, t := range ts {
-				names[t.ID] = t.Name
-			}
-			events, err := e.store.AuditEvents(cmd.Context(), f)
-			if err != nil {
-				return err
-			}
-			var rows [][]string
-			for _, ev := range events {
-				if g.json {
-					if err := m.printJSON(auditView(ev, names[ev.TenantID])); err != nil {
-						return err
-					}
-					continue
+				for _, t := range ts {
+					names[t.ID] = t.Name
 				}
-				rows = append(rows, []string{fmtTime(ev.Time), names[ev.TenantID], ev.Action, ev.Actor, ev.Subject, ev.Outcome, ev.Reason, ev.Details})
-			}
-			if !g.json {
-				m.table("TIME\tTENANT\tACTION\tACTOR\tSUBJECT\tOUTCOME\tREASON\tDETAILS", rows)
-			}
-			return nil
+				events, err := e.store.AuditEvents(ctx, f)
+				if err != nil {
+					return err
+				}
+				var rows [][]string
+				for _, ev := range events {
+					if g.json { // JSON Lines: one object an event
+						if err := m.printJSON(auditView(ev, names[ev.TenantID])); err != nil {
+							return err
+						}
+						continue
+					}
+					rows = append(rows, []string{fmtTime(ev.Time), names[ev.TenantID], ev.Action, ev.Actor, ev.Subject, ev.Outcome, ev.Reason, ev.Details})
+				}
+				if !g.json {
+					m.table("TIME\tTENANT\tACTION\tACTOR\tSUBJECT\tOUTCOME\tREASON\tDETAILS", rows)
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&tenant, "tenant", "", "only this tenant's events")

@@ -278,6 +278,28 @@ func (m *Main) masterKey(keyFile string) ([]byte, error) {
 	return k, nil
 }
 
+// withEnv opens the store for one command, runs fn with the command's
+// context, and closes the store. Commands check their flags and
+// arguments before, so that a usage error touches no database.
+func (m *Main) withEnv(cmd *cobra.Command, g *globals, fn func(ctx context.Context, e *env) error) error {
+	ctx := cmd.Context()
+	e, err := m.open(ctx, g, "")
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	return fn(ctx, e)
+}
+
+// emit prints v as JSON with --json, and otherwise calls text.
+func (m *Main) emit(g *globals, v any, text func()) error {
+	if g.json {
+		return m.printJSON(v)
+	}
+	text()
+	return nil
+}
+
 func (m *Main) printJSON(v any) error {
 	enc := json.NewEncoder(m.Stdout)
 	return enc.Encode(v)
@@ -313,11 +335,9 @@ func (m *Main) versionCommand(g *globals) *cobra.Command {
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			v, c := buildInfo()
-			if g.json {
-				return m.printJSON(map[string]string{"version": v, "commit": c, "go": runtime.Version()})
-			}
-			fmt.Fprintf(m.Stdout, "actas %s (commit %s, %s)\n", v, c, runtime.Version())
-			return nil
+			return m.emit(g, map[string]string{"version": v, "commit": c, "go": runtime.Version()}, func() {
+				fmt.Fprintf(m.Stdout, "actas %s (commit %s, %s)\n", v, c, runtime.Version())
+			})
 		},
 	}
 }

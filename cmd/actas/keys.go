@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -19,6 +20,10 @@ type keyJSON struct {
 	CreatedAt   any    `json:"createdAt"`
 	ActivateAt  any    `json:"activateAt"`
 	RetireUntil any    `json:"retireUntil"`
+}
+
+func keyView(tenant string, k *actas.SigningKey, state string) keyJSON {
+	return keyJSON{tenant, k.KID, k.Use, k.Alg, state, timeOrNil(k.CreatedAt), timeOrNil(k.ActivateAt), timeOrNil(k.RetireUntil)}
 }
 
 // keyStates returns the state of each of a tenant's keys at now, by the
@@ -69,42 +74,37 @@ func (m *Main) keysCommand(g *globals) *cobra.Command {
 		Short: "list signing keys",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := m.open(cmd.Context(), g, "")
-			if err != nil {
-				return err
-			}
-			defer e.Close()
-			ts, err := e.store.Tenants(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if tenant != "" {
-				t, err := e.issuer.TenantByName(cmd.Context(), tenant)
+			return m.withEnv(cmd, g, func(ctx context.Context, e *env) error {
+				ts, err := e.store.Tenants(ctx)
 				if err != nil {
 					return err
 				}
-				ts = []*actas.Tenant{t}
-			}
-			out := []keyJSON{}
-			var rows [][]string
-			now := m.Now()
-			for _, t := range ts {
-				keys, err := e.store.SigningKeys(cmd.Context(), t.ID)
-				if err != nil {
-					return err
+				if tenant != "" {
+					t, err := e.issuer.TenantByName(ctx, tenant)
+					if err != nil {
+						return err
+					}
+					ts = []*actas.Tenant{t}
 				}
-				states := keyStates(keys, now)
-				for _, k := range keys {
-					st := states[k.KID]
-					out = append(out, keyJSON{t.Name, k.KID, k.Use, k.Alg, st, timeOrNil(k.CreatedAt), timeOrNil(k.ActivateAt), timeOrNil(k.RetireUntil)})
-					rows = append(rows, []string{t.Name, k.KID, k.Use, k.Alg, st, fmtTime(k.CreatedAt), fmtTime(k.ActivateAt), fmtTime(k.RetireUntil)})
+				out := []keyJSON{}
+				var rows [][]string
+				now := m.Now()
+				for _, t := range ts {
+					keys, err := e.store.SigningKeys(ctx, t.ID)
+					if err != nil {
+						return err
+					}
+					states := keyStates(keys, now)
+					for _, k := range keys {
+						st := states[k.KID]
+						out = append(out, keyView(t.Name, k, st))
+						rows = append(rows, []string{t.Name, k.KID, k.Use, k.Alg, st, fmtTime(k.CreatedAt), fmtTime(k.ActivateAt), fmtTime(k.RetireUntil)})
+					}
 				}
-			}
-			if g.json {
-				return m.printJSON(map[string]any{"keys": out})
-			}
-			m.table("TENANT\tKID\tUSE\tALG\tSTATE\tCREATED\tACTIVATES\tIN JWKS UNTIL", rows)
-			return nil
+				return m.emit(g, map[string]any{"keys": out}, func() {
+					m.table("TENANT\tKID\tUSE\tALG\tSTATE\tCREATED\tACTIVATES\tIN JWKS UNTIL", rows)
+				})
+			})
 		},
 	}
 	list.Flags().StringVar(&tenant, "tenant", "", "only this tenant's keys")
@@ -119,41 +119,38 @@ func (m *Main) keysCommand(g *globals) *cobra.Command {
 			if delay < 0 {
 				return usageError{fmt.Errorf("--delay must not be negative")}
 			}
-			e, err := m.open(cmd.Context(), g, "")
-			if err != nil {
-				return err
-			}
-			defer e.Close()
-			names := []string{rotTenant}
-			if rotTenant == "" {
-				ts, err := e.store.Tenants(cmd.Context())
-				if err != nil {
-					return err
+			return m.withEnv(cmd, g, func(ctx context.Context, e *env) error {
+				names := []string{rotTenant}
+				if rotTenant == "" {
+					ts, err := e.store.Tenants(ctx)
+					if err != nil {
+						return err
+					}
+					names = names[:0]
+					for _, t := range ts {
+						names = append(names, t.Name)
+					}
 				}
-				names = names[:0]
-				for _, t := range ts {
-					names = append(names, t.Name)
+				out := []keyJSON{}
+				now := m.Now()
+				for _, name := range names {
+					keys, err := e.issuer.RotateKeys(ctx, name, delay)
+					if err != nil {
+						return err
+					}
+					states := keyStates(keys, now)
+					for _, k := range keys {
+						out = append(out, keyView(name, k, states[k.KID]))
+					}
+					if !g.json {
+						fmt.Fprintf(m.Stdout, "tenant %s: new keys published, signing from %s\n", name, fmtTime(now.Add(delay)))
+					}
 				}
-			}
-			out := []keyJSON{}
-			now := m.Now()
-			for _, name := range names {
-				keys, err := e.issuer.RotateKeys(cmd.Context(), name, delay)
-				if err != nil {
-					return err
+				if g.json {
+					return m.printJSON(map[string]any{"keys": out})
 				}
-				states := keyStates(keys, now)
-				for _, k := range keys {
-					out = append(out, keyJSON{name, k.KID, k.Use, k.Alg, states[k.KID], timeOrNil(k.CreatedAt), timeOrNil(k.ActivateAt), timeOrNil(k.RetireUntil)})
-				}
-				if !g.json {
-					fmt.Fprintf(m.Stdout, "tenant %s: new keys published, signing from %s\n", name, fmtTime(now.Add(delay)))
-				}
-			}
-			if g.json {
-				return m.printJSON(map[string]any{"keys": out})
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 	rotate.Flags().StringVar(&rotTenant, "tenant", "", "tenant name")
@@ -165,11 +162,7 @@ func (m *Main) keysCommand(g *globals) *cobra.Command {
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			k := token.GenerateMasterKey()
-			if g.json {
-				return m.printJSON(map[string]string{"masterKey": k})
-			}
-			fmt.Fprintln(m.Stdout, k)
-			return nil
+			return m.emit(g, map[string]string{"masterKey": k}, func() { fmt.Fprintln(m.Stdout, k) })
 		},
 	}
 	cmd.AddCommand(list, rotate, genmaster, m.keysRetireCommand(g), m.keysRewrapCommand(g))

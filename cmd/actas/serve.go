@@ -214,17 +214,13 @@ func (m *Main) migrateCommand(g *globals) *cobra.Command {
 		Short: "create or upgrade the database schema",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := m.open(cmd.Context(), g, "")
-			if err != nil {
-				return err
-			}
-			defer e.Close()
 			// Opening migrates; say so.
-			if g.json {
-				return m.printJSON(map[string]any{"migrated": true, "db": redactDSN(m.dbSpec(g))})
-			}
-			fmt.Fprintf(m.Stdout, "database %s is up to date\n", redactDSN(m.dbSpec(g)))
-			return nil
+			return m.withEnv(cmd, g, func(context.Context, *env) error {
+				db := redactDSN(m.dbSpec(g))
+				return m.emit(g, map[string]any{"migrated": true, "db": db}, func() {
+					fmt.Fprintf(m.Stdout, "database %s is up to date\n", db)
+				})
+			})
 		},
 	}
 }

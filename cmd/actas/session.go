@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -39,49 +40,44 @@ func (m *Main) sessionCommand(g *globals) *cobra.Command {
 			if err := requireFlag("tenant", tenant); err != nil {
 				return err
 			}
-			e, err := m.open(cmd.Context(), g, "")
-			if err != nil {
-				return err
-			}
-			defer e.Close()
-			f := actas.SessionFilter{}
-			if username != "" {
-				t, u, err := e.issuer.UserByName(cmd.Context(), tenant, username)
+			return m.withEnv(cmd, g, func(ctx context.Context, e *env) error {
+				f := actas.SessionFilter{}
+				if username != "" {
+					t, u, err := e.issuer.UserByName(ctx, tenant, username)
+					if err != nil {
+						return err
+					}
+					f.TenantID, f.UserID = t.ID, u.ID
+				} else {
+					t, err := e.issuer.TenantByName(ctx, tenant)
+					if err != nil {
+						return err
+					}
+					f.TenantID = t.ID
+				}
+				if !all {
+					f.ActiveAt = m.Now()
+				}
+				list, err := e.store.Sessions(ctx, f)
 				if err != nil {
 					return err
 				}
-				f.TenantID, f.UserID = t.ID, u.ID
-			} else {
-				t, err := e.issuer.TenantByName(cmd.Context(), tenant)
-				if err != nil {
-					return err
+				out := make([]sessionJSON, 0, len(list))
+				var rows [][]string
+				for _, s := range list {
+					out = append(out, sessionView(s))
+					state := "active"
+					if s.Revoked() {
+						state = "revoked"
+					} else if !m.Now().Before(s.ExpiresAt) {
+						state = "expired"
+					}
+					rows = append(rows, []string{s.ID, s.UserID, state, fmtTime(s.AuthTime), fmtTime(s.ExpiresAt), s.ClientIP, s.ImpersonatorID})
 				}
-				f.TenantID = t.ID
-			}
-			if !all {
-				f.ActiveAt = m.Now()
-			}
-			list, err := e.store.Sessions(cmd.Context(), f)
-			if err != nil {
-				return err
-			}
-			out := make([]sessionJSON, 0, len(list))
-			var rows [][]string
-			for _, s := range list {
-				out = append(out, sessionView(s))
-				state := "active"
-				if s.Revoked() {
-					state = "revoked"
-				} else if !m.Now().Before(s.ExpiresAt) {
-					state = "expired"
-				}
-				rows = append(rows, []string{s.ID, s.UserID, state, fmtTime(s.AuthTime), fmtTime(s.ExpiresAt), s.ClientIP, s.ImpersonatorID})
-			}
-			if g.json {
-				return m.printJSON(map[string]any{"sessions": out})
-			}
-			m.table("ID\tSUB\tSTATE\tAUTH TIME\tEXPIRES\tCLIENT IP\tIMPERSONATOR", rows)
-			return nil
+				return m.emit(g, map[string]any{"sessions": out}, func() {
+					m.table("ID\tSUB\tSTATE\tAUTH TIME\tEXPIRES\tCLIENT IP\tIMPERSONATOR", rows)
+				})
+			})
 		},
 	}
 	list.Flags().StringVar(&tenant, "tenant", "", "tenant name")
@@ -97,23 +93,18 @@ func (m *Main) sessionCommand(g *globals) *cobra.Command {
 			return revokeUsage(args, rvTenant, rvUsername, rvAll)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := m.open(cmd.Context(), g, "")
-			if err != nil {
-				return err
-			}
-			defer e.Close()
-			if len(args) == 0 {
-				return m.revokeMany(cmd, g, e, rvTenant, rvUsername)
-			}
-			s, err := e.issuer.RevokeSession(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if g.json {
-				return m.printJSON(sessionView(s))
-			}
-			fmt.Fprintf(m.Stdout, "session %s revoked at %s\n", s.ID, fmtTime(s.RevokedAt))
-			return nil
+			return m.withEnv(cmd, g, func(ctx context.Context, e *env) error {
+				if len(args) == 0 {
+					return m.revokeMany(ctx, g, e, rvTenant, rvUsername)
+				}
+				s, err := e.issuer.RevokeSession(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				return m.emit(g, sessionView(s), func() {
+					fmt.Fprintf(m.Stdout, "session %s revoked at %s\n", s.ID, fmtTime(s.RevokedAt))
+				})
+			})
 		},
 	}
 	revoke.Flags().StringVar(&rvTenant, "tenant", "", "with --all or --username: the tenant")

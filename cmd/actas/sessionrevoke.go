@@ -1,10 +1,9 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
-
-	"github.com/spf13/cobra"
 )
 
 // revokeUsage checks the two forms of session revoke: one session by id,
@@ -29,28 +28,26 @@ func revokeUsage(args []string, tenant, username string, all bool) error {
 }
 
 // revokeMany revokes every session of a tenant, or of one of its users.
-func (m *Main) revokeMany(cmd *cobra.Command, g *globals, e *env, tenant, username string) error {
+func (m *Main) revokeMany(ctx context.Context, g *globals, e *env, tenant, username string) error {
 	var n int
 	var err error
 	if username != "" {
-		n, err = e.issuer.RevokeUserSessions(cmd.Context(), tenant, username)
+		n, err = e.issuer.RevokeUserSessions(ctx, tenant, username)
 	} else {
-		n, err = e.issuer.RevokeTenantSessions(cmd.Context(), tenant)
+		n, err = e.issuer.RevokeTenantSessions(ctx, tenant)
 	}
 	if err != nil {
 		return err
 	}
-	if g.json {
-		out := map[string]any{"tenant": tenant, "revoked": n}
-		if username != "" {
-			out["username"] = username
-		}
-		return m.printJSON(out)
-	}
+	out := map[string]any{"tenant": tenant, "revoked": n}
 	if username != "" {
-		fmt.Fprintf(m.Stdout, "tenant %s: %d sessions of user %s revoked\n", tenant, n, username)
-	} else {
-		fmt.Fprintf(m.Stdout, "tenant %s: %d sessions revoked\n", tenant, n)
+		out["username"] = username
 	}
-	return nil
+	return m.emit(g, out, func() {
+		if username != "" {
+			fmt.Fprintf(m.Stdout, "tenant %s: %d sessions of user %s revoked\n", tenant, n, username)
+		} else {
+			fmt.Fprintf(m.Stdout, "tenant %s: %d sessions revoked\n", tenant, n)
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -37,6 +38,7 @@ func (m *Main) tenantCommand(g *globals) *cobra.Command {
 		Short: "create a tenant; prints its ids and a first API key (shown once)",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// Not withEnv: the issuer is built with this command's public URL.
 			e, err := m.open(cmd.Context(), g, publicURL)
 			if err != nil {
 				return err
@@ -47,15 +49,13 @@ func (m *Main) tenantCommand(g *globals) *cobra.Command {
 				return err
 			}
 			v := tenantView(t, publicURL)
-			if g.json {
-				return m.printJSON(map[string]string{
-					"name": v.Name, "userPoolId": v.UserPoolID, "clientId": v.ClientID,
-					"issuer": v.Issuer, "endpointUrl": v.EndpointURL, "apiKey": key,
-				})
-			}
-			fmt.Fprintf(m.Stdout, "tenant %s created\n  userPoolId:  %s\n  clientId:    %s\n  issuer:      %s\n  endpointUrl: %s\n  API key:     %s  (shown once)\n",
-				v.Name, v.UserPoolID, v.ClientID, v.Issuer, v.EndpointURL, key)
-			return nil
+			return m.emit(g, map[string]string{
+				"name": v.Name, "userPoolId": v.UserPoolID, "clientId": v.ClientID,
+				"issuer": v.Issuer, "endpointUrl": v.EndpointURL, "apiKey": key,
+			}, func() {
+				fmt.Fprintf(m.Stdout, "tenant %s created\n  userPoolId:  %s\n  clientId:    %s\n  issuer:      %s\n  endpointUrl: %s\n  API key:     %s  (shown once)\n",
+					v.Name, v.UserPoolID, v.ClientID, v.Issuer, v.EndpointURL, key)
+			})
 		},
 	}
 	create.Flags().StringVar(&endpoint, "endpoint-url", "", "the customer's API base URL, returned to clients")
@@ -68,27 +68,22 @@ func (m *Main) tenantCommand(g *globals) *cobra.Command {
 		Short: "list tenants",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := m.open(cmd.Context(), g, "")
-			if err != nil {
-				return err
-			}
-			defer e.Close()
-			ts, err := e.store.Tenants(cmd.Context())
-			if err != nil {
-				return err
-			}
-			views := make([]tenantJSON, 0, len(ts))
-			var rows [][]string
-			for _, t := range ts {
-				v := tenantView(t, listURL)
-				views = append(views, v)
-				rows = append(rows, []string{v.Name, v.UserPoolID, v.ClientID, v.EndpointURL, fmtTime(t.CreatedAt)})
-			}
-			if g.json {
-				return m.printJSON(map[string]any{"tenants": views})
-			}
-			m.table("NAME\tUSER POOL ID\tCLIENT ID\tENDPOINT URL\tCREATED", rows)
-			return nil
+			return m.withEnv(cmd, g, func(ctx context.Context, e *env) error {
+				ts, err := e.store.Tenants(ctx)
+				if err != nil {
+					return err
+				}
+				views := make([]tenantJSON, 0, len(ts))
+				var rows [][]string
+				for _, t := range ts {
+					v := tenantView(t, listURL)
+					views = append(views, v)
+					rows = append(rows, []string{v.Name, v.UserPoolID, v.ClientID, v.EndpointURL, fmtTime(t.CreatedAt)})
+				}
+				return m.emit(g, map[string]any{"tenants": views}, func() {
+					m.table("NAME\tUSER POOL ID\tCLIENT ID\tENDPOINT URL\tCREATED", rows)
+				})
+			})
 		},
 	}
 	list.Flags().StringVar(&listURL, "public-url", defaultPublicURL(":8080"), "public URL of actas, for the printed issuers")
@@ -99,16 +94,13 @@ func (m *Main) tenantCommand(g *globals) *cobra.Command {
 		Short: "show a tenant and its settings",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := m.open(cmd.Context(), g, "")
-			if err != nil {
-				return err
-			}
-			defer e.Close()
-			t, err := e.issuer.TenantByName(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return m.printTenant(g, tenantView(t, showURL))
+			return m.withEnv(cmd, g, func(ctx context.Context, e *env) error {
+				t, err := e.issuer.TenantByName(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				return m.printTenant(g, tenantView(t, showURL))
+			})
 		},
 	}
 	show.Flags().StringVar(&showURL, "public-url", defaultPublicURL(":8080"), "public URL of actas, for the printed issuer")
@@ -122,23 +114,20 @@ func (m *Main) tenantCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			e, err := m.open(cmd.Context(), g, "")
-			if err != nil {
-				return err
-			}
-			defer e.Close()
-			t, err := e.issuer.SetTenant(cmd.Context(), args[0], func(t *actas.Tenant) error {
-				for _, c := range changes {
-					if err := c(t); err != nil {
-						return err
+			return m.withEnv(cmd, g, func(ctx context.Context, e *env) error {
+				t, err := e.issuer.SetTenant(ctx, args[0], func(t *actas.Tenant) error {
+					for _, c := range changes {
+						if err := c(t); err != nil {
+							return err
+						}
 					}
+					return nil
+				})
+				if err != nil {
+					return err
 				}
-				return nil
+				return m.printTenant(g, tenantView(t, showURL))
 			})
-			if err != nil {
-				return err
-			}
-			return m.printTenant(g, tenantView(t, showURL))
 		},
 	}
 	cmd.AddCommand(create, list, show, set)
@@ -146,19 +135,17 @@ func (m *Main) tenantCommand(g *globals) *cobra.Command {
 }
 
 func (m *Main) printTenant(g *globals, v tenantJSON) error {
-	if g.json {
-		return m.printJSON(v)
-	}
-	s := v.Settings
-	fmt.Fprintf(m.Stdout, "name:                          %s\nuserPoolId:                    %s\nclientId:                      %s\nissuer:                        %s\nendpointUrl:                   %s\n"+
-		"access_ttl:                    %s\nrefresh_ttl:                   %s\nrefresh_rotation:              %t\nrotation_grace:                %s\nsigning_alg:                   %s\n"+
-		"impersonation_disabled:        %t\nimpersonation_ttl:             %s\nimpersonation_require_reason:  %t\n"+
-		"throttle_pair_failures:        %d\nthrottle_ip_failures:          %d\nthrottle_user_failures:        %d\nthrottle_max_delay:            %s\n",
-		v.Name, v.UserPoolID, v.ClientID, v.Issuer, v.EndpointURL,
-		s.AccessTTL, s.RefreshTTL, s.RefreshRotation, s.RotationGrace, s.SigningAlg,
-		s.ImpersonationDisabled, s.ImpersonationTTL, s.ImpersonationRequireReason,
-		s.ThrottlePairFailures, s.ThrottleIPFailures, s.ThrottleUserFailures, s.ThrottleMaxDelay)
-	return nil
+	return m.emit(g, v, func() {
+		s := v.Settings
+		fmt.Fprintf(m.Stdout, "name:                          %s\nuserPoolId:                    %s\nclientId:                      %s\nissuer:                        %s\nendpointUrl:                   %s\n"+
+			"access_ttl:                    %s\nrefresh_ttl:                   %s\nrefresh_rotation:              %t\nrotation_grace:                %s\nsigning_alg:                   %s\n"+
+			"impersonation_disabled:        %t\nimpersonation_ttl:             %s\nimpersonation_require_reason:  %t\n"+
+			"throttle_pair_failures:        %d\nthrottle_ip_failures:          %d\nthrottle_user_failures:        %d\nthrottle_max_delay:            %s\n",
+			v.Name, v.UserPoolID, v.ClientID, v.Issuer, v.EndpointURL,
+			s.AccessTTL, s.RefreshTTL, s.RefreshRotation, s.RotationGrace, s.SigningAlg,
+			s.ImpersonationDisabled, s.ImpersonationTTL, s.ImpersonationRequireReason,
+			s.ThrottlePairFailures, s.ThrottleIPFailures, s.ThrottleUserFailures, s.ThrottleMaxDelay)
+	})
 }
 
 var settingKeys = []string{"endpoint_url", "access_ttl", "refresh_ttl", "refresh_rotation", "rotation_grace",

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -33,6 +34,22 @@ func userView(u *actas.User) userJSON {
 	return userJSON{u.ID, u.Username, u.Email, u.EmailVerified, u.Status, u.MustChangePassword, groups, timeOrNil(u.CreatedAt)}
 }
 
+// userFlags are --tenant and --username, which name one user.
+type userFlags struct{ tenant, username string }
+
+func (f *userFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.tenant, "tenant", "", "tenant name")
+	cmd.Flags().StringVar(&f.username, "username", "", "username")
+}
+
+// check reports every missing one of the two at once, as a usage error.
+func (f *userFlags) check() error {
+	if err := errors.Join(requireFlag("tenant", f.tenant), requireFlag("username", f.username)); err != nil {
+		return usageError{err}
+	}
+	return nil
+}
+
 // readPassword takes the password from --password or, with
 // --password-stdin, from the first line of standard input.
 func (m *Main) readPassword(flag string, fromStdin bool) (string, error) {
@@ -55,46 +72,38 @@ func (m *Main) userCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "user", Short: "manage users", Args: exactArgs(0)}
 
 	var c struct {
-		tenant, username, password, email string
-		stdin, verified, mustChange       bool
-		groups                            []string
+		userFlags
+		password, email             string
+		stdin, verified, mustChange bool
+		groups                      []string
 	}
 	create := &cobra.Command{
 		Use:   "create --tenant NAME --username U (--password-stdin | --password P) [--email E] [--group G]...",
 		Short: "create a user",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := errors.Join(requireFlag("tenant", c.tenant), requireFlag("username", c.username)); err != nil {
-				return usageError{err}
+			if err := c.check(); err != nil {
+				return err
 			}
 			pw, err := m.readPassword(c.password, c.stdin)
 			if err != nil {
 				return err
 			}
 			m.warnWeak(pw)
-			e, err := m.open(cmd.Context(), g, "")
-			if err != nil {
-				return err
-			}
-			defer e.Close()
-			u, err := e.issuer.CreateUser(cmd.Context(), userCreateRequest(c.tenant, c.username, pw, c.email, c.verified, c.groups, c.mustChange))
-			if err != nil {
-				return err
-			}
-			if g.json {
-				groups := u.Groups
-				if groups == nil {
-					groups = []string{}
+			return m.withEnv(cmd, g, func(ctx context.Context, e *env) error {
+				u, err := e.issuer.CreateUser(ctx, userCreateRequest(c.tenant, c.username, pw, c.email, c.verified, c.groups, c.mustChange))
+				if err != nil {
+					return err
 				}
-				return m.printJSON(map[string]any{"sub": u.ID, "username": u.Username, "groups": groups})
-			}
-			fmt.Fprintf(m.Stdout, "user %s created in tenant %s (sub %s)\n", u.Username, c.tenant, u.ID)
-			return nil
+				v := userView(u)
+				return m.emit(g, map[string]any{"sub": v.Sub, "username": v.Username, "groups": v.Groups}, func() {
+					fmt.Fprintf(m.Stdout, "user %s created in tenant %s (sub %s)\n", u.Username, c.tenant, u.ID)
+				})
+			})
 		},
 	}
+	c.add(create)
 	f := create.Flags()
-	f.StringVar(&c.tenant, "tenant", "", "tenant name")
-	f.StringVar(&c.username, "username", "", "username")
 	f.StringVar(&c.password, "password", "", "password (visible to other local users; prefer --password-stdin)")
 	f.BoolVar(&c.stdin, "password-stdin", false, "read the password from the first line of standard input")
 	f.StringVar(&c.email, "email", "", "email address")
@@ -111,30 +120,25 @@ func (m *Main) userCommand(g *globals) *cobra.Command {
 			if err := requireFlag("tenant", listTenant); err != nil {
 				return err
 			}
-			e, err := m.open(cmd.Context(), g, "")
-			if err != nil {
-				return err
-			}
-			defer e.Close()
-			t, err := e.issuer.TenantByName(cmd.Context(), listTenant)
-			if err != nil {
-				return err
-			}
-			users, err := e.store.Users(cmd.Context(), t.ID)
-			if err != nil {
-				return err
-			}
-			out := make([]userJSON, 0, len(users))
-			var rows [][]string
-			for _, u := range users {
-				out = append(out, userView(u))
-				rows = append(rows, []string{u.Username, u.ID, u.Status, u.Email, strings.Join(u.Groups, ",")})
-			}
-			if g.json {
-				return m.printJSON(map[string]any{"users": out})
-			}
-			m.table("USERNAME\tSUB\tSTATUS\tEMAIL\tGROUPS", rows)
-			return nil
+			return m.withEnv(cmd, g, func(ctx context.Context, e *env) error {
+				t, err := e.issuer.TenantByName(ctx, listTenant)
+				if err != nil {
+					return err
+				}
+				users, err := e.store.Users(ctx, t.ID)
+				if err != nil {
+					return err
+				}
+				out := make([]userJSON, 0, len(users))
+				var rows [][]string
+				for _, u := range users {
+					out = append(out, userView(u))
+					rows = append(rows, []string{u.Username, u.ID, u.Status, u.Email, strings.Join(u.Groups, ",")})
+				}
+				return m.emit(g, map[string]any{"users": out}, func() {
+					m.table("USERNAME\tSUB\tSTATUS\tEMAIL\tGROUPS", rows)
+				})
+			})
 		},
 	}
 	list.Flags().StringVar(&listTenant, "tenant", "", "tenant name")
@@ -159,107 +163,93 @@ func (m *Main) userCommand(g *globals) *cobra.Command {
 // userAction is show, disable or enable: --tenant and --username, an
 // optional change, then the user printed.
 func (m *Main) userAction(g *globals, name, short string, change func(*actas.User) error) *cobra.Command {
-	var tenant, username string
+	var uf userFlags
 	cmd := &cobra.Command{
 		Use:   name + " --tenant NAME --username U",
 		Short: short,
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := errors.Join(requireFlag("tenant", tenant), requireFlag("username", username)); err != nil {
-				return usageError{err}
-			}
-			e, err := m.open(cmd.Context(), g, "")
-			if err != nil {
+			if err := uf.check(); err != nil {
 				return err
 			}
-			defer e.Close()
-			var u *actas.User
-			if change == nil {
-				_, u, err = e.issuer.UserByName(cmd.Context(), tenant, username)
-			} else {
-				u, err = e.issuer.UpdateUser(cmd.Context(), tenant, username, change)
-			}
-			if err != nil {
-				return err
-			}
-			return m.printUser(g, u)
+			return m.withEnv(cmd, g, func(ctx context.Context, e *env) error {
+				var u *actas.User
+				var err error
+				if change == nil {
+					_, u, err = e.issuer.UserByName(ctx, uf.tenant, uf.username)
+				} else {
+					u, err = e.issuer.UpdateUser(ctx, uf.tenant, uf.username, change)
+				}
+				if err != nil {
+					return err
+				}
+				return m.printUser(g, u)
+			})
 		},
 	}
-	cmd.Flags().StringVar(&tenant, "tenant", "", "tenant name")
-	cmd.Flags().StringVar(&username, "username", "", "username")
+	uf.add(cmd)
 	return cmd
 }
 
 func (m *Main) printUser(g *globals, u *actas.User) error {
 	v := userView(u)
-	if g.json {
-		return m.printJSON(v)
-	}
-	fmt.Fprintf(m.Stdout, "username:              %s\nsub:                   %s\nstatus:                %s\nemail:                 %s\nemail_verified:        %t\nmust_change_password:  %t\ngroups:                %s\ncreated:               %s\n",
-		v.Username, v.Sub, v.Status, v.Email, v.EmailVerified, v.MustChangePassword, strings.Join(v.Groups, ","), fmtTime(u.CreatedAt))
-	return nil
+	return m.emit(g, v, func() {
+		fmt.Fprintf(m.Stdout, "username:              %s\nsub:                   %s\nstatus:                %s\nemail:                 %s\nemail_verified:        %t\nmust_change_password:  %t\ngroups:                %s\ncreated:               %s\n",
+			v.Username, v.Sub, v.Status, v.Email, v.EmailVerified, v.MustChangePassword, strings.Join(v.Groups, ","), fmtTime(u.CreatedAt))
+	})
 }
 
 func (m *Main) userDelete(g *globals) *cobra.Command {
-	var tenant, username string
+	var uf userFlags
 	cmd := &cobra.Command{
 		Use:   "delete --tenant NAME --username U",
 		Short: "revoke a user's sessions and delete it",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := errors.Join(requireFlag("tenant", tenant), requireFlag("username", username)); err != nil {
-				return usageError{err}
-			}
-			e, err := m.open(cmd.Context(), g, "")
-			if err != nil {
+			if err := uf.check(); err != nil {
 				return err
 			}
-			defer e.Close()
-			if err := e.issuer.DeleteUser(cmd.Context(), tenant, username); err != nil {
-				return err
-			}
-			if g.json {
-				return m.printJSON(map[string]any{"username": username, "deleted": true})
-			}
-			fmt.Fprintf(m.Stdout, "user %s deleted\n", username)
-			return nil
+			return m.withEnv(cmd, g, func(ctx context.Context, e *env) error {
+				if err := e.issuer.DeleteUser(ctx, uf.tenant, uf.username); err != nil {
+					return err
+				}
+				return m.emit(g, map[string]any{"username": uf.username, "deleted": true}, func() {
+					fmt.Fprintf(m.Stdout, "user %s deleted\n", uf.username)
+				})
+			})
 		},
 	}
-	cmd.Flags().StringVar(&tenant, "tenant", "", "tenant name")
-	cmd.Flags().StringVar(&username, "username", "", "username")
+	uf.add(cmd)
 	return cmd
 }
 
 func (m *Main) userPasswd(g *globals) *cobra.Command {
-	var tenant, username, password string
+	var uf userFlags
+	var password string
 	var stdin bool
 	cmd := &cobra.Command{
 		Use:   "passwd --tenant NAME --username U (--password-stdin | --password P)",
 		Short: "set a user's password and revoke its sessions",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := errors.Join(requireFlag("tenant", tenant), requireFlag("username", username)); err != nil {
-				return usageError{err}
+			if err := uf.check(); err != nil {
+				return err
 			}
 			pw, err := m.readPassword(password, stdin)
 			if err != nil {
 				return err
 			}
 			m.warnWeak(pw)
-			e, err := m.open(cmd.Context(), g, "")
-			if err != nil {
-				return err
-			}
-			defer e.Close()
-			u, err := e.issuer.SetPassword(cmd.Context(), tenant, username, pw)
-			if err != nil {
-				return err
-			}
-			return m.printUser(g, u)
+			return m.withEnv(cmd, g, func(ctx context.Context, e *env) error {
+				u, err := e.issuer.SetPassword(ctx, uf.tenant, uf.username, pw)
+				if err != nil {
+					return err
+				}
+				return m.printUser(g, u)
+			})
 		},
 	}
-	cmd.Flags().StringVar(&tenant, "tenant", "", "tenant name")
-	cmd.Flags().StringVar(&username, "username", "", "username")
+	uf.add(cmd)
 	cmd.Flags().StringVar(&password, "password", "", "new password")
 	cmd.Flags().BoolVar(&stdin, "password-stdin", false, "read the new password from standard input")
 	return cmd
@@ -268,36 +258,32 @@ func (m *Main) userPasswd(g *globals) *cobra.Command {
 func (m *Main) userGroups(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "groups", Short: "add or remove groups", Args: exactArgs(0)}
 	for _, op := range []string{"add", "remove"} {
-		var tenant, username string
+		var uf userFlags
 		sub := &cobra.Command{
 			Use:   op + " --tenant NAME --username U GROUP...",
 			Short: op + " groups",
 			Args:  minArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				if err := errors.Join(requireFlag("tenant", tenant), requireFlag("username", username)); err != nil {
-					return usageError{err}
-				}
-				e, err := m.open(cmd.Context(), g, "")
-				if err != nil {
+				if err := uf.check(); err != nil {
 					return err
 				}
-				defer e.Close()
-				u, err := e.issuer.UpdateUser(cmd.Context(), tenant, username, func(u *actas.User) error {
-					if op == "add" {
-						u.Groups = append(u.Groups, args...)
-					} else {
-						u.Groups = slices.DeleteFunc(u.Groups, func(g string) bool { return slices.Contains(args, g) })
+				return m.withEnv(cmd, g, func(ctx context.Context, e *env) error {
+					u, err := e.issuer.UpdateUser(ctx, uf.tenant, uf.username, func(u *actas.User) error {
+						if op == "add" {
+							u.Groups = append(u.Groups, args...)
+						} else {
+							u.Groups = slices.DeleteFunc(u.Groups, func(g string) bool { return slices.Contains(args, g) })
+						}
+						return nil
+					})
+					if err != nil {
+						return err
 					}
-					return nil
+					return m.printUser(g, u)
 				})
-				if err != nil {
-					return err
-				}
-				return m.printUser(g, u)
 			},
 		}
-		sub.Flags().StringVar(&tenant, "tenant", "", "tenant name")
-		sub.Flags().StringVar(&username, "username", "", "username")
+		uf.add(sub)
 		cmd.AddCommand(sub)
 	}
 	return cmd
