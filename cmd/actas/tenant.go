@@ -140,11 +140,13 @@ func (m *Main) printTenant(g *globals, v tenantJSON) error {
 		fmt.Fprintf(m.Stdout, "name:                          %s\nuserPoolId:                    %s\nclientId:                      %s\nissuer:                        %s\nendpointUrl:                   %s\n"+
 			"access_ttl:                    %s\nrefresh_ttl:                   %s\nrefresh_rotation:              %t\nrotation_grace:                %s\nsigning_alg:                   %s\n"+
 			"impersonation_disabled:        %t\nimpersonation_ttl:             %s\nimpersonation_require_reason:  %t\n"+
-			"throttle_pair_failures:        %d\nthrottle_ip_failures:          %d\nthrottle_user_failures:        %d\nthrottle_max_delay:            %s\n",
+			"throttle_pair_failures:        %d\nthrottle_ip_failures:          %d\nthrottle_user_failures:        %d\nthrottle_max_delay:            %s\n"+
+			"key_rotation_period:           %s\nkey_rotation_delay:            %s\npassword_min_length:           %d\n",
 			v.Name, v.UserPoolID, v.ClientID, v.Issuer, v.EndpointURL,
 			s.AccessTTL, s.RefreshTTL, s.RefreshRotation, s.RotationGrace, s.SigningAlg,
 			s.ImpersonationDisabled, s.ImpersonationTTL, s.ImpersonationRequireReason,
-			s.ThrottlePairFailures, s.ThrottleIPFailures, s.ThrottleUserFailures, s.ThrottleMaxDelay)
+			s.ThrottlePairFailures, s.ThrottleIPFailures, s.ThrottleUserFailures, s.ThrottleMaxDelay,
+			s.KeyRotationPeriod, s.KeyRotationDelay, s.PasswordMinLength)
 	})
 }
 
