@@ -194,7 +194,7 @@ func (m *Main) open(ctx context.Context, g *globals, publicURL string) (*env, er
 	switch {
 	case strings.HasPrefix(spec, "postgres://") || strings.HasPrefix(spec, "postgresql://"):
 		// Refuse before touching the shared database.
-		if _, err := m.masterKey(""); err != nil {
+		if _, err := m.masterKey("", nil); err != nil {
 			return nil, err
 		}
 		db, err := postgres.Open(ctx, spec)
@@ -219,7 +219,10 @@ func (m *Main) open(ctx context.Context, g *globals, publicURL string) (*env, er
 		e.store, e.sqlite = db, db
 		keyFile = filepath.Join(filepath.Dir(path), "master.key")
 	}
-	master, err := m.masterKey(keyFile)
+	master, err := m.masterKey(keyFile, func() (bool, error) {
+		ts, err := e.store.Tenants(ctx)
+		return len(ts) > 0, err
+	})
 	if err != nil {
 		e.store.Close()
 		return nil, err
@@ -246,7 +249,10 @@ func (m *Main) open(ctx context.Context, g *globals, publicURL string) (*env, er
 
 // masterKey returns ACTAS_MASTER_KEY, or on SQLite a key kept in a file
 // beside the database (created on first use, with a warning).
-func (m *Main) masterKey(keyFile string) ([]byte, error) {
+// hasKeys, if not nil, reports whether the database already holds sealed
+// keys: then a missing key file is an error, never a reason to make a new
+// key that could open none of them.
+func (m *Main) masterKey(keyFile string, hasKeys func() (bool, error)) ([]byte, error) {
 	if v := m.Getenv("ACTAS_MASTER_KEY"); v != "" {
 		k, err := token.ParseMasterKey(v)
 		if err != nil {
@@ -267,6 +273,13 @@ func (m *Main) masterKey(keyFile string) ([]byte, error) {
 	}
 	if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("read master key file: %w", err)
+	}
+	if hasKeys != nil {
+		if has, err := hasKeys(); err != nil {
+			return nil, err
+		} else if has {
+			return nil, fmt.Errorf("ACTAS_MASTER_KEY is not set and %s does not exist, but the database already holds keys sealed under a master key: set ACTAS_MASTER_KEY or restore the file", keyFile)
+		}
 	}
 	s := token.GenerateMasterKey()
 	if err := os.WriteFile(keyFile, []byte(s+"\n"), 0o600); err != nil {

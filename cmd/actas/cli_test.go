@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -425,5 +427,25 @@ func TestPasswordMinLength(t *testing.T) {
 	}
 	if _, _, code := h.cli("", "user", "create", "--tenant", "acme", "--username", "b", "--password", "twelve-chars"); code != 0 {
 		t.Fatalf("at the minimum: exit %d", code)
+	}
+}
+
+// TestNoNewMasterKeyOverExistingKeys: without ACTAS_MASTER_KEY, a missing
+// master.key is generated only for an empty database; over existing
+// sealed keys it would lock them away, so it is an error.
+func TestNoNewMasterKeyOverExistingKeys(t *testing.T) {
+	h := newHarness(t)
+	delete(h.env, "ACTAS_MASTER_KEY")
+	h.createTenant("acme") // generates master.key beside the database
+	keyFile := filepath.Join(filepath.Dir(strings.TrimPrefix(h.db, "sqlite:")), "master.key")
+	if err := os.Remove(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := h.cli("", "tenant", "show", "acme")
+	if code != 1 || !strings.Contains(errOut, "already holds keys") {
+		t.Fatalf("missing master.key over existing keys: exit %d, %q", code, errOut)
+	}
+	if _, err := os.Stat(keyFile); err == nil {
+		t.Fatal("a new master.key was written over a database with sealed keys")
 	}
 }
