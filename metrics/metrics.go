@@ -24,8 +24,19 @@ type Options struct {
 	// DBPools are database/sql pools by role; their statistics are
 	// exported as go_sql_* with the label db_name.
 	DBPools map[string]*sql.DB
+	// Pool, if set, reads a connection pool that is not a database/sql
+	// pool (the PostgreSQL store's pgx pool).
+	Pool func() PoolStats
 	// Version and Commit label actas_build_info.
 	Version, Commit string
+}
+
+// PoolStats is a snapshot of a connection pool.
+type PoolStats struct {
+	Acquired, Idle, Total, Max int64
+	Acquires                   int64         // connections handed out, ever
+	EmptyAcquires              int64         // of those, how many had to wait for a free connection
+	AcquireWait                time.Duration // total time spent waiting
 }
 
 // Metrics is a Prometheus registry with actas's collectors. Its Observe
@@ -160,6 +171,20 @@ func New(o Options) *Metrics {
 		if db := o.DBPools[name]; db != nil {
 			m.reg.MustRegister(collectors.NewDBStatsCollector(db, name))
 		}
+	}
+	if o.Pool != nil {
+		pool := o.Pool
+		counterFunc := func(name, help string, f func() float64) prometheus.CounterFunc {
+			return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: ns, Name: name, Help: help}, f)
+		}
+		m.reg.MustRegister(
+			gaugeFunc("db_pool_acquired_connections", "PostgreSQL connections in use now.", func() float64 { return float64(pool().Acquired) }),
+			gaugeFunc("db_pool_idle_connections", "PostgreSQL connections idle now.", func() float64 { return float64(pool().Idle) }),
+			gaugeFunc("db_pool_max_connections", "The PostgreSQL pool's bound.", func() float64 { return float64(pool().Max) }),
+			counterFunc("db_pool_acquires_total", "PostgreSQL connections handed out.", func() float64 { return float64(pool().Acquires) }),
+			counterFunc("db_pool_empty_acquires_total", "PostgreSQL connection requests that had to wait for a free connection.", func() float64 { return float64(pool().EmptyAcquires) }),
+			counterFunc("db_pool_acquire_wait_seconds_total", "Time spent waiting for a PostgreSQL connection.", func() float64 { return pool().AcquireWait.Seconds() }),
+		)
 	}
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),

@@ -234,6 +234,11 @@ func TestPostgresReplicas(t *testing.T) {
 	sort.Slice(rs, func(i, j int) bool { return rs[i].name < rs[j].name })
 	r1, r2, r3 := rs[0], rs[1], rs[2]
 
+	// Each replica exports its pgx pool's statistics.
+	if m := r1.mustCall(t, "GET", "/metrics", nil); !strings.Contains(string(m.body), "actas_db_pool_max_connections ") {
+		t.Error("/metrics lacks the PostgreSQL pool statistics")
+	}
+
 	ten := h.createTenant("acme")
 	h.createUser("acme", "op", "op-password", "--group", "impersonator")
 	key := []string{"X-API-Key", ten.APIKey}

@@ -20,6 +20,7 @@ import (
 	"github.com/actas-dev/actas/issuer"
 	"github.com/actas-dev/actas/metrics"
 	"github.com/actas-dev/actas/password"
+	"github.com/actas-dev/actas/postgres"
 )
 
 type serveFlags struct {
@@ -121,6 +122,9 @@ func (m *Main) serve(ctx context.Context, cmd *cobra.Command, g *globals, f *ser
 		opts := metrics.Options{Revocations: iss.Revocations(), Hasher: iss.Hasher(), Version: ver, Commit: commit}
 		if e.sqlite != nil {
 			opts.DBPools = e.sqlite.Pools()
+		}
+		if pg, ok := e.store.(*postgres.DB); ok {
+			opts.Pool = func() metrics.PoolStats { return metrics.PoolStats(pg.PoolStats()) }
 		}
 		mx := metrics.New(opts)
 		api.Metrics = mx.Handler()
