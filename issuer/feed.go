@@ -128,7 +128,7 @@ func (i *Issuer) RevocationFeed(ctx context.Context, c *Client, after int64, wai
 		changed := i.revoked.Changed()
 		// Shared answer from memory when the cursor is recent
 		// (feedring.go); the store only for an old cursor.
-		if !i.revoked.fromRing(c.Tenant.ID, f, i.now()) {
+		if !i.revoked.fromRing(c.Tenant.ID, f, i.now().Add(-RevocationSlack)) {
 			if err := i.feedPages(ctx, c.Tenant.ID, f); err != nil {
 				return nil, err
 			}
@@ -158,7 +158,7 @@ func (i *Issuer) RevocationFeed(ctx context.Context, c *Client, after int64, wai
 // feedPages appends the tenant's revocations after f.Cursor to f,
 // scanning at most feedMaxPages pages of the shared log.
 func (i *Issuer) feedPages(ctx context.Context, tenantID string, f *Feed) error {
-	now := i.now()
+	now := i.now().Add(-RevocationSlack)
 	for range feedMaxPages {
 		list, err := i.store.Revocations(ctx, f.Cursor, now, feedPage)
 		if err != nil {

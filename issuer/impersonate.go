@@ -149,6 +149,16 @@ func (i *Issuer) Impersonate(ctx context.Context, c *Client, r ImpersonateReques
 	} else if err != nil {
 		return nil, wrap("create impersonation session", err)
 	}
+	// The caller may have been disabled or lost its impersonator group
+	// while we worked; the revocation that followed that change may have
+	// run before this session existed. Look again now that it does.
+	if cur, err := i.store.User(ctx, t.ID, caller.ID); err != nil || !cur.Active() || !cur.InGroup(actas.GroupImpersonator) {
+		_ = i.revokeSessions(ctx, actas.RevokeQuery{TenantID: t.ID, SessionID: s.ID}, now, actas.ReasonGroupRemoved)
+		if err != nil && !errors.Is(err, actas.ErrNotFound) {
+			return nil, wrap("re-read caller", err)
+		}
+		return nil, errNotImpersonator
+	}
 	i.log.Info("impersonation allowed", "tenant", t.Name, "actor", caller.Username, "subject", target.Username, "session", s.ID)
 	return res, nil
 }

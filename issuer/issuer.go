@@ -160,7 +160,7 @@ func (i *Issuer) Maintain(ctx context.Context, syncEvery, purgeEvery time.Durati
 			}
 		case <-purgeT.C:
 			now := i.now()
-			n, m, err := i.store.PurgeExpired(ctx, now)
+			n, m, err := i.store.PurgeExpired(ctx, now.Add(-RevocationSlack))
 			if err != nil {
 				if ctx.Err() == nil {
 					i.log.Warn("purge failed", "err", err)
@@ -246,7 +246,15 @@ func (i *Issuer) configVersion(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, wrap("config version", err)
 	}
-	i.version.Store(v)
+	// Only ever raise it: a slow request that read an older version must
+	// not make fresh key sets look stale-but-valid to later requests (the
+	// keyring tags what it loads with this value, read before loading).
+	for {
+		cur := i.version.Load()
+		if v <= cur || i.version.CompareAndSwap(cur, v) {
+			break
+		}
+	}
 	return v, nil
 }
 

@@ -72,6 +72,7 @@ func (r *Revocations) Cursor() int64 {
 // that revocations made by other replicas take effect here.
 func (r *Revocations) Sync(ctx context.Context, s actas.Store, now time.Time) error {
 	const page = 1000
+	now = now.Add(-RevocationSlack)
 	for {
 		list, err := s.Revocations(ctx, r.Cursor(), now, page)
 		if err != nil {
@@ -104,9 +105,15 @@ func (r *Revocations) Sync(ctx context.Context, s actas.Store, now time.Time) er
 	}
 }
 
+// RevocationSlack is how long a revoked id is kept past the expiry of the
+// tokens it covers: verifiers accept a token up to their clock skew (60 s)
+// after its exp, so forgetting the revocation at exp would bring the token
+// back for that long.
+const RevocationSlack = time.Minute
+
 // Prune forgets ids whose tokens have all expired at now.
 func (r *Revocations) Prune(now time.Time) int {
-	ms := now.UnixMilli()
+	ms := now.Add(-RevocationSlack).UnixMilli()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n := 0

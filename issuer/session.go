@@ -124,11 +124,36 @@ func (i *Issuer) SignIn(ctx context.Context, c *Client, r SignInRequest) (*Resul
 	if err != nil {
 		return nil, err
 	}
-	if err := i.store.CreateSession(ctx, s, rt, ev); err != nil {
+	if err := i.store.CreateSession(ctx, s, rt, ev); errors.Is(err, actas.ErrNotFound) {
+		return nil, errBadCredentials // the user was deleted meanwhile
+	} else if err != nil {
 		return nil, wrap("create session", err)
+	}
+	// An administrator may have changed the password, disabled or deleted
+	// the user while the hash ran; their revocation ran after their change
+	// but perhaps before this session existed. Look again now that it
+	// does: whichever comes last, the session is revoked.
+	if changed, err := i.userChanged(ctx, u); err != nil || changed {
+		_ = i.revokeSessions(ctx, actas.RevokeQuery{TenantID: t.ID, SessionID: s.ID}, now, actas.ReasonAdmin)
+		if err != nil {
+			return nil, err
+		}
+		return nil, errBadCredentials
 	}
 	res.RefreshToken = refresh
 	return res, nil
+}
+
+// userChanged reports whether u is gone, disabled, or has another password
+// than when it was read.
+func (i *Issuer) userChanged(ctx context.Context, u *actas.User) (bool, error) {
+	now, err := i.store.User(ctx, u.TenantID, u.ID)
+	if errors.Is(err, actas.ErrNotFound) {
+		return true, nil
+	} else if err != nil {
+		return false, wrap("re-read user", err)
+	}
+	return !now.Active() || now.PasswordHash != u.PasswordHash, nil
 }
 
 // Refresh tokens are 32 random bytes, base64url: 43 characters.
