@@ -105,11 +105,11 @@ func (s *Server) postToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req authRequest
-	if err := readJSON(r, &req, false); err != nil {
+	basicUser, basicPass, hasBasic := r.BasicAuth()
+	if err := readJSON(r, &req, hasBasic); err != nil { // Basic credentials need no body
 		s.writeError(w, r, err)
 		return
 	}
-	basicUser, basicPass, hasBasic := r.BasicAuth()
 	var res *issuer.Result
 	var err error
 	if req.Session != nil && (req.Session.RefreshToken != "" || req.Password == "" && !hasBasic) {

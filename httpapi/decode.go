@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -58,6 +59,9 @@ func checkJSON(body []byte) error {
 		}
 		if top != nil && top.keys != nil && top.expectKey {
 			k, _ := tok.(string) // the decoder only yields string keys
+			// encoding/json matches field names case-insensitively, so
+			// "USERNAME" after "username" would win: compare folded.
+			k = strings.ToLower(k)
 			if _, dup := top.keys[k]; dup {
 				return errBadJSON
 			}

@@ -2,9 +2,10 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/actas-dev/actas"
@@ -121,7 +122,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				s.Logger.Error("panic serving request", "request_id", st.id, "panic", p, "stack", string(debug.Stack()))
+				// No stack trace, even in the log (SPEC §2): the panic's
+				// value, bounded, is enough to find it with the request id.
+				s.Logger.Error("panic serving request", "request_id", st.id, "panic", truncateLog(fmt.Sprint(p), 200))
 				if sw.status == 0 {
 					s.writeError(sw, r, actas.Errorf(actas.EINTERNAL, "Internal error"))
 				}
@@ -158,10 +161,26 @@ func (s *Server) logRequest(r *http.Request, st *reqState, sw *statusWriter, d t
 		s.Observer.Request(metricMethod(r.Method), route, status, d)
 	}
 	if st.cause != nil && status >= 500 {
-		s.Logger.Error("request failed", append(attrs, "err", st.cause.Error())...)
+		// The operation that failed and its class, not the driver's text:
+		// that can carry SQL or file paths, which never reach a log line.
+		s.Logger.Error("request failed", append(attrs, "err_op", errOp(st.cause), "err_code", actas.ErrorCode(st.cause))...)
 		return
 	}
 	s.Logger.Info("request", attrs...)
+}
+
+// errOp returns the outermost operation of a wrapped error: the text up
+// to the first ": " ("create session" of "create session: sqlite: …").
+func errOp(err error) string {
+	op, _, _ := strings.Cut(err.Error(), ": ")
+	return truncateLog(op, 80)
+}
+
+func truncateLog(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
 }
 
 // requestID returns the client's request id if it is sane (1–128

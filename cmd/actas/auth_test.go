@@ -202,6 +202,7 @@ func TestSignInErrors(t *testing.T) {
 		{"malformed JSON", `{"username":`, []string{"X-API-Key", ten.APIKey}, 400, "Request body is not valid JSON"},
 		{"wrong type", `{"username":42,"password":"x"}`, []string{"X-API-Key", ten.APIKey}, 400, "Request body is not valid JSON"},
 		{"duplicate keys", `{"username":"alice","username":"bob","password":"x"}`, []string{"X-API-Key", ten.APIKey}, 400, "Request body is not valid JSON"},
+		{"duplicate keys differing in case", `{"username":"nobody","password":"x","USERNAME":"alice","PASSWORD":"alice-password"}`, []string{"X-API-Key", ten.APIKey}, 400, "Request body is not valid JSON"},
 		{"trailing data", `{"username":"alice","password":"x"} {}`, []string{"X-API-Key", ten.APIKey}, 400, "Request body is not valid JSON"},
 		{"invalid UTF-8", "{\"username\":\"\xff\",\"password\":\"x\"}", []string{"X-API-Key", ten.APIKey}, 400, "Request body is not valid JSON"},
 		{"deep nesting", strings.Repeat("[", 100) + strings.Repeat("]", 100), []string{"X-API-Key", ten.APIKey}, 400, "Request body is not valid JSON"},
@@ -232,6 +233,11 @@ func TestSignInErrors(t *testing.T) {
 		r := h.do("POST", "/auth/token", map[string]string{}, "X-API-Key", ten.APIKey, "Authorization", basic)
 		if r.status != 200 {
 			t.Fatalf("%d %s", r.status, r.body)
+		}
+		// With no body at all.
+		r = h.do("POST", "/auth/token", nil, "X-API-Key", ten.APIKey, "Authorization", basic)
+		if r.status != 200 {
+			t.Fatalf("Basic without a body: %d %s", r.status, r.body)
 		}
 	})
 	t.Run("413 without reading a lying body", func(t *testing.T) {
