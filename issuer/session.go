@@ -67,7 +67,8 @@ func (i *Issuer) SignIn(ctx context.Context, c *Client, r SignInRequest) (*Resul
 	}
 	now := i.now()
 	userKey := actas.NormalizeUsername(truncate(r.Username, actas.MaxUsernameLen))
-	if d := i.throttle.wait(t.ID, userKey, r.IP, now); d > 0 {
+	policy := throttlePolicy(t.Settings)
+	if d := i.throttle.begin(policy, t.ID, userKey, r.IP, now); d > 0 {
 		return nil, &actas.Error{Code: actas.ETHROTTLED, Message: "Too many failed attempts, try again later", RetryAfter: retryAfterSeconds(d)}
 	}
 	var u *actas.User
@@ -75,6 +76,7 @@ func (i *Issuer) SignIn(ctx context.Context, c *Client, r SignInRequest) (*Resul
 	if actas.ValidUsername(r.Username) {
 		u, err = i.store.UserByUsername(ctx, t.ID, r.Username)
 		if err != nil && !errors.Is(err, actas.ErrNotFound) {
+			i.throttle.undo(t.ID, userKey, r.IP)
 			return nil, wrap("sign in", err)
 		}
 	}
@@ -86,12 +88,13 @@ func (i *Issuer) SignIn(ctx context.Context, c *Client, r SignInRequest) (*Resul
 	}
 	switch {
 	case errors.Is(err, password.ErrBusy):
+		i.throttle.undo(t.ID, userKey, r.IP)
 		return nil, errOverloaded
 	case err != nil:
+		i.throttle.undo(t.ID, userKey, r.IP)
 		return nil, wrap("verify password", err)
 	case !ok || u == nil:
-		i.throttle.fail(throttlePolicy(t.Settings), t.ID, userKey, r.IP, now)
-		return nil, errBadCredentials
+		return nil, errBadCredentials // counted by begin
 	}
 	i.throttle.succeed(t.ID, userKey, r.IP)
 	switch {

@@ -2,6 +2,7 @@ package issuer
 
 import (
 	"math"
+	"net/netip"
 
 	"github.com/actas-dev/actas"
 	"sync"
@@ -77,7 +78,23 @@ func newThrottle(p ThrottlePolicy) *throttle {
 }
 
 func throttleKeys(tenantID, username, ip string) (pair, addr, user string) {
+	ip = addressKey(ip)
 	return "p\x00" + tenantID + "\x00" + username + "\x00" + ip, "a\x00" + tenantID + "\x00" + ip, "u\x00" + tenantID + "\x00" + username
+}
+
+// addressKey is the unit an address is counted in: an IPv4 address, or
+// the /64 of an IPv6 one (a single host commonly holds a whole /64, so
+// counting its addresses one by one would count nothing).
+func addressKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || a.Is4() || a.Is4In6() {
+		return ip
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
 }
 
 // wait returns how long the caller must wait before trying, or 0.
@@ -85,8 +102,12 @@ func (t *throttle) wait(tenantID, username, ip string, now time.Time) time.Durat
 	pair, addr, user := throttleKeys(tenantID, username, ip)
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	return t.waitLocked(now, pair, addr, user)
+}
+
+func (t *throttle) waitLocked(now time.Time, keys ...string) time.Duration {
 	var d time.Duration
-	for _, k := range []string{pair, addr, user} {
+	for _, k := range keys {
 		if e := t.m[k]; e != nil && e.until.After(now) {
 			d = max(d, e.until.Sub(now))
 		}
@@ -94,11 +115,32 @@ func (t *throttle) wait(tenantID, username, ip string, now time.Time) time.Durat
 	return d
 }
 
+// begin is called before a password is checked. If the caller must wait
+// it returns how long; otherwise it counts the attempt as a failure at
+// once, so that a burst of parallel guesses is counted before any of
+// them has finished hashing. The caller then reports success (succeed)
+// or that no password was checked at all (undo); a failure needs no
+// further call.
+func (t *throttle) begin(p ThrottlePolicy, tenantID, username, ip string, now time.Time) time.Duration {
+	pair, addr, user := throttleKeys(tenantID, username, ip)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if d := t.waitLocked(now, pair, addr, user); d > 0 {
+		return d
+	}
+	t.failLocked(p, now, pair, addr, user)
+	return 0
+}
+
 // fail records a failed attempt under policy p.
 func (t *throttle) fail(p ThrottlePolicy, tenantID, username, ip string, now time.Time) {
 	pair, addr, user := throttleKeys(tenantID, username, ip)
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.failLocked(p, now, pair, addr, user)
+}
+
+func (t *throttle) failLocked(p ThrottlePolicy, now time.Time, pair, addr, user string) {
 	if len(t.m)+3 > t.p.MaxKeys { // a failure adds up to three keys
 		t.sweep(now)
 	}
@@ -121,15 +163,35 @@ func (t *throttle) bump(p ThrottlePolicy, k string, threshold int, limit time.Du
 	}
 }
 
+// unbump takes back one counted failure of k.
+func (t *throttle) unbump(k string) {
+	if e := t.m[k]; e != nil && e.failures > 0 {
+		e.failures--
+	}
+}
+
 // succeed forgets the failures of the (username, address) pair and of the
 // username: the right password from this address proves nothing is amiss
-// here. The address count stays, so one address cannot reset its own
-// count by signing in to an account it owns between guesses at others.
+// here. The address count only loses the attempt begin counted, so one
+// address cannot reset its own count by signing in to an account it owns
+// between guesses at others.
 func (t *throttle) succeed(tenantID, username, ip string) {
-	pair, _, user := throttleKeys(tenantID, username, ip)
+	pair, addr, user := throttleKeys(tenantID, username, ip)
 	t.mu.Lock()
 	delete(t.m, pair)
 	delete(t.m, user)
+	t.unbump(addr)
+	t.mu.Unlock()
+}
+
+// undo takes back the failure begin counted for an attempt whose password
+// was never checked (the hasher was busy, the store failed).
+func (t *throttle) undo(tenantID, username, ip string) {
+	pair, addr, user := throttleKeys(tenantID, username, ip)
+	t.mu.Lock()
+	t.unbump(pair)
+	t.unbump(addr)
+	t.unbump(user)
 	t.mu.Unlock()
 }
 

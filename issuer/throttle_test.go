@@ -1,6 +1,8 @@
 package issuer
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 )
@@ -93,5 +95,58 @@ func TestRetryAfterSeconds(t *testing.T) {
 		if got := retryAfterSeconds(d); got != want {
 			t.Errorf("retryAfterSeconds(%s) = %d, want %d", d, got, want)
 		}
+	}
+}
+
+func TestThrottleCountsParallelAttempts(t *testing.T) {
+	th := newThrottle(DefaultThrottle)
+	now := time.Unix(1_700_000_000, 0)
+	admitted := 0
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range 100 {
+		wg.Go(func() {
+			// All begin before any finishes: none has reported a result.
+			if th.begin(DefaultThrottle, "t", "alice", "192.0.2.1", now) == 0 {
+				mu.Lock()
+				admitted++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if admitted != DefaultThrottle.PairThreshold {
+		t.Fatalf("%d parallel guesses reached the password check, want %d", admitted, DefaultThrottle.PairThreshold)
+	}
+}
+
+func TestThrottleUndoAndSucceed(t *testing.T) {
+	th := newThrottle(DefaultThrottle)
+	now := time.Unix(1_700_000_000, 0)
+	for range 20 { // attempts whose password was never checked count for nothing
+		if d := th.begin(DefaultThrottle, "t", "alice", "192.0.2.1", now); d != 0 {
+			t.Fatalf("throttled after undone attempts: %s", d)
+		}
+		th.undo("t", "alice", "192.0.2.1")
+	}
+	for range 60 { // successes do not add up against the address
+		if d := th.begin(DefaultThrottle, "t", "alice", "192.0.2.1", now); d != 0 {
+			t.Fatalf("throttled after successful sign-ins: %s", d)
+		}
+		th.succeed("t", "alice", "192.0.2.1")
+	}
+}
+
+func TestThrottleIPv6CountsPer64(t *testing.T) {
+	th := newThrottle(DefaultThrottle)
+	now := time.Unix(1_700_000_000, 0)
+	for i := range DefaultThrottle.PairThreshold {
+		th.begin(DefaultThrottle, "t", "alice", fmt.Sprintf("2001:db8:1:2::%x", i+1), now)
+	}
+	if d := th.wait("t", "alice", "2001:db8:1:2::ffff", now); d == 0 {
+		t.Fatal("rotating addresses within one /64 escaped the pair limit")
+	}
+	if d := th.wait("t", "alice", "2001:db8:1:3::1", now); d != 0 {
+		t.Fatalf("another /64 is throttled: %s", d)
 	}
 }
