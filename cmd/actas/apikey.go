@@ -8,7 +8,7 @@ import (
 )
 
 func (m *Main) apikeyCommand(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "apikey", Short: "manage API keys", Args: exactArgs(0)}
+	cmd := parent("apikey", "manage API keys")
 	var tenant, name string
 	create := &cobra.Command{
 		Use:   "create --tenant NAME [--name LABEL]",

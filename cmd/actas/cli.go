@@ -136,6 +136,19 @@ func (m *Main) rootCommand() *cobra.Command {
 	return root
 }
 
+// parent returns a command that only groups subcommands. Run bare, or
+// with a subcommand that does not exist, it is bad usage (exit 2) rather
+// than help on standard output with status 0.
+func parent(use, short string) *cobra.Command {
+	return &cobra.Command{Use: use, Short: short, Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError{fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath())}
+			}
+			return usageError{fmt.Errorf("%s needs a subcommand (see %s --help)", cmd.CommandPath(), cmd.CommandPath())}
+		}}
+}
+
 // args validators that report usage errors (exit 2).
 func exactArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
@@ -282,13 +295,51 @@ func (m *Main) masterKey(keyFile string, hasKeys func() (bool, error)) ([]byte, 
 		}
 	}
 	s := token.GenerateMasterKey()
-	if err := os.WriteFile(keyFile, []byte(s+"\n"), 0o600); err != nil {
-		return nil, fmt.Errorf("write master key file: %w", err)
+	created, err := createKeyFile(keyFile, s)
+	if err != nil {
+		return nil, err
 	}
-	fmt.Fprintf(m.Stderr, "WARNING: ACTAS_MASTER_KEY is not set; generated a master key in %s.\n"+
-		"WARNING: anyone who can read that file can decrypt the signing keys. Set ACTAS_MASTER_KEY in production.\n", keyFile)
+	if !created { // another process made it first: use theirs
+		return m.masterKey(keyFile, nil)
+	}
+	fmt.Fprintf(m.Stderr, "WARNING: ACTAS_MASTER_KEY is not set; generated a master key in %s: anyone who can read it can decrypt the signing keys; set ACTAS_MASTER_KEY in production.\n", keyFile)
 	k, _ := token.ParseMasterKey(s)
 	return k, nil
+}
+
+// createKeyFile writes a new master key file durably and only if none
+// exists: two processes starting together on a new data directory must
+// not each make a key and seal keys under the one that loses. It reports
+// false if the file already existed.
+func createKeyFile(path, key string) (bool, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".master.key.*")
+	if err != nil {
+		return false, fmt.Errorf("write master key file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err == nil {
+		_, err = tmp.WriteString(key + "\n")
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return false, fmt.Errorf("write master key file: %w", err)
+	}
+	// link fails if path exists: an atomic create-if-absent of a complete file.
+	if err := os.Link(tmp.Name(), path); errors.Is(err, os.ErrExist) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("write master key file: %w", err)
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		_ = d.Sync() // make the new name durable too
+		d.Close()
+	}
+	return true, nil
 }
 
 // withEnv opens the store for one command, runs fn with the command's

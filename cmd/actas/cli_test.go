@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"github.com/actas-dev/actas/token"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -108,6 +110,11 @@ func TestCLIScriptingContract(t *testing.T) {
 		{"serve", "--no-such-flag"},
 		{"tenant", "set", "acme", "nonsense"},
 		{"audit", "--since", "yesterday-ish"},
+		{"tenant"},
+		{"tenant", "bogus"},
+		{"user", "groups", "bogus"},
+		{"session"},
+		{"keys", "nope", "--json"},
 	}
 	for _, args := range usage {
 		if _, _, code := h.cli("", args...); code != 2 {
@@ -447,5 +454,38 @@ func TestNoNewMasterKeyOverExistingKeys(t *testing.T) {
 	}
 	if _, err := os.Stat(keyFile); err == nil {
 		t.Fatal("a new master.key was written over a database with sealed keys")
+	}
+}
+
+// TestMasterKeyFileCreatedOnce: processes starting together on a new data
+// directory all end up with the one key that was written.
+func TestMasterKeyFileCreatedOnce(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "master.key")
+	var wg sync.WaitGroup
+	keys := make([]string, 16)
+	for i := range keys {
+		wg.Go(func() {
+			m := &Main{Stderr: io.Discard, Getenv: func(string) string { return "" }}
+			k, err := m.masterKey(keyFile, nil)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			keys[i] = string(k)
+		})
+	}
+	wg.Wait()
+	onDisk, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := token.ParseMasterKey(strings.TrimSpace(string(onDisk)))
+	for i, k := range keys {
+		if k != string(want) {
+			t.Fatalf("caller %d got a master key that is not the one on disk", i)
+		}
+	}
+	if fi, err := os.Stat(keyFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode %v, %v; want 0600", fi.Mode(), err)
 	}
 }

@@ -423,7 +423,7 @@ func (c *Config) printable(f configField) string {
 }
 
 func (m *Main) configCommand(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "config", Short: "show the configuration of serve"}
+	cmd := parent("config", "show the configuration of serve")
 	print := &cobra.Command{
 		Use:   "print",
 		Short: "print the effective configuration of serve (flags > ACTAS_* > --config file > defaults), secrets redacted",

@@ -67,7 +67,7 @@ func keyStates(keys []*actas.SigningKey, now time.Time) map[string]string {
 }
 
 func (m *Main) keysCommand(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "keys", Short: "signing keys and the master key", Args: exactArgs(0)}
+	cmd := parent("keys", "signing keys and the master key")
 	var tenant string
 	list := &cobra.Command{
 		Use:   "list [--tenant NAME]",

@@ -29,7 +29,7 @@ func sessionView(s *actas.Session) sessionJSON {
 }
 
 func (m *Main) sessionCommand(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "session", Short: "list and revoke sessions", Args: exactArgs(0)}
+	cmd := parent("session", "list and revoke sessions")
 	var tenant, username string
 	var all bool
 	list := &cobra.Command{

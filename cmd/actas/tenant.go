@@ -31,7 +31,7 @@ func tenantView(t *actas.Tenant, publicURL string) tenantJSON {
 }
 
 func (m *Main) tenantCommand(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "tenant", Short: "manage tenants", Args: exactArgs(0)}
+	cmd := parent("tenant", "manage tenants")
 	var endpoint, region, publicURL string
 	create := &cobra.Command{
 		Use:   "create NAME",

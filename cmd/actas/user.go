@@ -69,7 +69,7 @@ func (m *Main) readPassword(flag string, fromStdin bool) (string, error) {
 }
 
 func (m *Main) userCommand(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "user", Short: "manage users", Args: exactArgs(0)}
+	cmd := parent("user", "manage users")
 
 	var c struct {
 		userFlags
@@ -89,12 +89,12 @@ func (m *Main) userCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			m.warnWeak(pw)
 			return m.withEnv(cmd, g, func(ctx context.Context, e *env) error {
 				u, err := e.issuer.CreateUser(ctx, userCreateRequest(c.tenant, c.username, pw, c.email, c.verified, c.groups, c.mustChange))
 				if err != nil {
 					return err
 				}
+				m.warnWeak(pw) // after success: a failure prints one line only
 				v := userView(u)
 				return m.emit(g, map[string]any{"sub": v.Sub, "username": v.Username, "groups": v.Groups}, func() {
 					fmt.Fprintf(m.Stdout, "user %s created in tenant %s (sub %s)\n", u.Username, c.tenant, u.ID)
@@ -239,12 +239,12 @@ func (m *Main) userPasswd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			m.warnWeak(pw)
 			return m.withEnv(cmd, g, func(ctx context.Context, e *env) error {
 				u, err := e.issuer.SetPassword(ctx, uf.tenant, uf.username, pw)
 				if err != nil {
 					return err
 				}
+				m.warnWeak(pw)
 				return m.printUser(g, u)
 			})
 		},
@@ -256,7 +256,7 @@ func (m *Main) userPasswd(g *globals) *cobra.Command {
 }
 
 func (m *Main) userGroups(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "groups", Short: "add or remove groups", Args: exactArgs(0)}
+	cmd := parent("groups", "add or remove groups")
 	for _, op := range []string{"add", "remove"} {
 		var uf userFlags
 		sub := &cobra.Command{
