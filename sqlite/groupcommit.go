@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"sync"
 )
 
@@ -147,7 +148,7 @@ func (db *DB) tryGroup(batch []*commitReq) bool {
 		if _, err := txExec(bg, tx, spStmt, savepoint); err != nil {
 			return fail()
 		}
-		if ferr := r.fn(tx); ferr != nil {
+		if ferr := call(r.fn, tx); ferr != nil {
 			if _, err := txExec(bg, tx, rbStmt, rollbackTo); err != nil {
 				return fail()
 			}
@@ -179,9 +180,22 @@ func (db *DB) writeOne(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
+	if err := call(fn, tx); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
 	return tx.Commit()
+}
+
+// call runs fn, turning a panic into an error. fn is a caller's closure
+// run on the leader's goroutine: a panic there must neither unwind
+// another request nor leave the writer's transaction open, which would
+// stop every later write.
+func call(fn func(*sql.Tx) error, tx *sql.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("write callback panicked: %v", p)
+		}
+	}()
+	return fn(tx)
 }
