@@ -196,10 +196,12 @@ func (db *DB) closePools() error {
 	return err
 }
 
-// bound gives ctx a deadline opTimeout away unless it already has a
-// sooner one.
+// bound gives ctx a deadline opTimeout away unless it already has one: a
+// request path gets opTimeout so that a dead database never hangs it,
+// and a caller that knows its operation is long (an administrator's mass
+// revocation) says so with a deadline of its own.
 func bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= opTimeout {
+	if _, ok := ctx.Deadline(); ok {
 		return ctx, func() {}
 	}
 	return context.WithTimeout(ctx, opTimeout)

@@ -22,6 +22,8 @@ func (m *Main) keysRetireCommand(g *globals) *cobra.Command {
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return m.withEnv(cmd, g, func(ctx context.Context, e *env) error {
+				ctx, cancel := context.WithTimeout(ctx, bulkTimeout) // may revoke every session of a tenant
+				defer cancel()
 				res, err := e.issuer.WithdrawKey(ctx, args[0], revokeSessions)
 				if err != nil {
 					return err

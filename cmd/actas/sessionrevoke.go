@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // revokeUsage checks the two forms of session revoke: one session by id,
@@ -27,8 +28,16 @@ func revokeUsage(args []string, tenant, username string, all bool) error {
 	return nil
 }
 
+// bulkTimeout bounds administrative operations that touch every session
+// of a tenant.
+const bulkTimeout = 10 * time.Minute
+
 // revokeMany revokes every session of a tenant, or of one of its users.
 func (m *Main) revokeMany(ctx context.Context, g *globals, e *env, tenant, username string) error {
+	// A tenant can hold millions of sessions: give the one transaction
+	// that revokes them all longer than a request's bound.
+	ctx, cancel := context.WithTimeout(ctx, bulkTimeout)
+	defer cancel()
 	var n int
 	var err error
 	if username != "" {
