@@ -122,11 +122,19 @@ func (kr *keyring) forget(tenantID string) {
 // published ahead of its activation (a "next" key) does not sign until
 // its time comes, and a retired key never outlives its successor's
 // activation.
-func (ks *keySet) signer(use, alg string, now time.Time) (*token.Key, error) {
-	var best *keyEntry
+func (ks *keySet) signer(use, alg string, now time.Time) (*keyEntry, error) {
+	var best, other *keyEntry
 	for i := range ks.keys {
 		k := &ks.keys[i]
-		if k.Use != use || k.Alg != alg || k.activateAt.After(now) || k.withdrawn {
+		if k.Use != use || k.activateAt.After(now) || k.withdrawn {
+			continue
+		}
+		if k.Alg != alg {
+			// Kept as a fallback for the moment between a tenant's
+			// algorithm change and its new keys' commit.
+			if other == nil || k.since().After(other.since()) {
+				other = k
+			}
 			continue
 		}
 		if best == nil || k.since().After(best.since()) ||
@@ -135,9 +143,12 @@ func (ks *keySet) signer(use, alg string, now time.Time) (*token.Key, error) {
 		}
 	}
 	if best == nil {
+		best = other
+	}
+	if best == nil {
 		return nil, fmt.Errorf("no %s signing key for %s tokens", alg, use)
 	}
-	return best.Key, nil
+	return best, nil
 }
 
 // published returns the keys to publish in JWKS at now: every key except

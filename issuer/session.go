@@ -419,6 +419,15 @@ func (i *Issuer) mint(ctx context.Context, t *actas.Tenant, u *actas.User, s *ac
 	if exp.After(s.ExpiresAt) {
 		exp = s.ExpiresAt
 	}
+	// Nor its signing key's stay in JWKS: a key retired by a rotation
+	// signs until its successor activates, and every token it signs must
+	// expire before the key leaves JWKS (even if access_ttl was raised
+	// since the rotation was planned).
+	for _, k := range []*keyEntry{idKey, accessKey} {
+		if !k.retireUntil.IsZero() && k.retireUntil.After(now) && exp.After(k.retireUntil) {
+			exp = k.retireUntil
+		}
+	}
 	iss := i.Issuer(t)
 	eventID := actas.NewID()
 	var groups []string

@@ -489,3 +489,22 @@ func TestMasterKeyFileCreatedOnce(t *testing.T) {
 		t.Fatalf("key file mode %v, %v; want 0600", fi.Mode(), err)
 	}
 }
+
+// TestTokensExpireBeforeTheirKeyLeavesJWKS: a key retired by a pending
+// rotation signs until its successor activates; raising access_ttl
+// afterwards must not mint tokens that outlive the key's stay in JWKS.
+func TestTokensExpireBeforeTheirKeyLeavesJWKS(t *testing.T) {
+	h, ten := setup(t)
+	var rot struct {
+		Keys []struct {
+			ActivateAt string `json:"activateAt"`
+		} `json:"keys"`
+	}
+	h.mustCLI(&rot, "keys", "rotate", "--tenant", "acme", "--delay", "2h") // old keys stay in JWKS until 2h + 1h
+	h.mustCLI(nil, "tenant", "set", "acme", "access_ttl=24h")
+	s := sessionOf(t, h.signIn(ten.APIKey, "alice", "alice-password"))
+	c := claimsOf(t, str(s, "accessToken"))
+	if life := c["exp"].(float64) - c["iat"].(float64); life > 3*3600 {
+		t.Fatalf("token lives %v s, beyond its retired key's stay in JWKS (3 h)", life)
+	}
+}
