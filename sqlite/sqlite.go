@@ -84,8 +84,19 @@ func Open(ctx context.Context, path string) (_ *DB, err error) {
 		goose.WithDisableGlobalRegistry(true)); err != nil {
 		return nil, err
 	}
-	if _, err := db.migrations.Up(ctx); err != nil {
-		return nil, fmt.Errorf("migrate: %w", err)
+	// Processes started together on a new file (serve and a provisioning
+	// script) race to apply the same migration; goose takes no lock on
+	// SQLite, so the loser fails ("table already exists" or busy). The
+	// winner's commit is then visible: trying again applies what is left.
+	for attempt := 1; ; attempt++ {
+		_, err := db.migrations.Up(ctx)
+		if err == nil {
+			break
+		}
+		if attempt == 5 || ctx.Err() != nil {
+			return nil, fmt.Errorf("migrate: %w", err)
+		}
+		time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
 	}
 
 	if db.r, err = sql.Open("sqlite", path+"?"+busy+"&_pragma=query_only(1)"); err != nil {
