@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/actas-dev/actas"
 	"github.com/actas-dev/actas/issuer"
@@ -28,8 +29,10 @@ func oauthErrorCode(err error) (string, int) {
 		return "invalid_request", http.StatusBadRequest
 	}
 	switch actas.ErrorCode(err) {
-	case actas.EINVALID, actas.ETOOLARGE:
+	case actas.EINVALID:
 		return "invalid_request", http.StatusBadRequest
+	case actas.ETOOLARGE:
+		return "invalid_request", http.StatusRequestEntityTooLarge
 	case actas.EUNAUTHORIZED:
 		return "invalid_grant", http.StatusBadRequest
 	case actas.EFORBIDDEN:
@@ -134,4 +137,17 @@ func (s *Server) oauthClient(w http.ResponseWriter, r *http.Request) (*issuer.Cl
 		return nil, nil, false
 	}
 	return c, form, true
+}
+
+// isOAuthPath reports whether a path is one of the form-encoded OAuth
+// endpoints, whose errors use the OAuth JSON format.
+func isOAuthPath(path string) bool {
+	pool, rest, ok := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	return ok && pool != "" && strings.HasPrefix(rest, "oauth2/")
+}
+
+// oauthMethodNotAllowed answers a wrong method on an OAuth endpoint.
+func oauthMethodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Allow", "POST")
+	writeJSON(w, http.StatusMethodNotAllowed, oauthError{Error: "invalid_request", Description: "use POST"})
 }

@@ -43,6 +43,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /{pool}/oauth2/token", s.postOAuthToken)
 	mux.HandleFunc("POST /{pool}/oauth2/revoke", s.postRevoke)
 	mux.HandleFunc("POST /{pool}/oauth2/introspect", s.postIntrospect)
+	for _, p := range []string{"token", "revoke", "introspect"} {
+		mux.HandleFunc("/{pool}/oauth2/"+p, oauthMethodNotAllowed)
+	}
 	mux.HandleFunc("GET /{pool}/revocations", s.getRevocations)
 	mux.HandleFunc("GET /{pool}/.well-known/openid-configuration", s.discovery)
 	mux.HandleFunc("GET /{pool}/.well-known/jwks.json", s.jwks)
@@ -132,7 +135,11 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			s.logRequest(r, st, sw, time.Since(start))
 		}()
 		if r.ContentLength > MaxBodyBytes {
-			s.writeError(sw, r, errTooLarge)
+			if isOAuthPath(r.URL.Path) {
+				s.writeOAuthError(sw, r, errTooLarge)
+			} else {
+				s.writeError(sw, r, errTooLarge)
+			}
 			return
 		}
 		r.Body = http.MaxBytesReader(sw, r.Body, MaxBodyBytes)

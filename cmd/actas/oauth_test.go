@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -265,5 +266,25 @@ func TestFeedDoesNotDelayShutdown(t *testing.T) {
 	<-done
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("shutdown took %v with a long poll in flight", d)
+	}
+}
+
+// TestOAuthErrorsAreOAuthShaped: even a refused size or method on the
+// OAuth endpoints answers in the OAuth error format.
+func TestOAuthErrorsAreOAuthShaped(t *testing.T) {
+	h, ten := setup(t)
+	for _, ep := range []string{"token", "revoke", "introspect"} {
+		path := "/" + ten.UserPoolID + "/oauth2/" + ep
+		big := h.do("POST", path, []byte("token="+strings.Repeat("x", 70<<10)), "X-API-Key", ten.APIKey, "Content-Type", "application/x-www-form-urlencoded")
+		if big.status != 413 || big.json(t)["error"] != "invalid_request" {
+			t.Errorf("%s, 70 KiB: %d %s", ep, big.status, big.body)
+		}
+		get := h.do("GET", path, nil, "X-API-Key", ten.APIKey)
+		if get.status != 405 || get.json(t)["error"] != "invalid_request" || get.header.Get("Allow") != "POST" {
+			t.Errorf("%s, GET: %d %s", ep, get.status, get.body)
+		}
+		if get.header.Get("X-Request-Id") == "" {
+			t.Errorf("%s: no X-Request-Id", ep)
+		}
 	}
 }
