@@ -2,6 +2,9 @@ package issuer_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -21,6 +24,16 @@ import (
 type hookStore struct {
 	actas.Store
 	beforeCreate func()
+	staleVersion *int64 // if set, the next ConfigVersion answers this
+	apiKey       string // the tenant's, set by raceSetup
+}
+
+func (h *hookStore) ConfigVersion(ctx context.Context) (int64, error) {
+	if v := h.staleVersion; v != nil {
+		h.staleVersion = nil
+		return *v, nil
+	}
+	return h.Store.ConfigVersion(ctx)
 }
 
 func (h *hookStore) CreateSession(ctx context.Context, s *actas.Session, rt *actas.RefreshToken, ev *actas.AuditEvent) error {
@@ -62,6 +75,7 @@ func raceSetup(t *testing.T) (hs *hookStore, srv, admin *issuer.Issuer, c *issue
 	if err := srv.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
+	hs.apiKey = key
 	if c, err = srv.Authenticate(ctx, key); err != nil {
 		t.Fatal(err)
 	}
@@ -132,4 +146,48 @@ func TestImpersonationRacingGroupRemoval(t *testing.T) {
 			t.Fatal("the raced impersonation session is alive")
 		}
 	}
+}
+
+// TestSlowRequestCannotResurrectAWithdrawnKey: a request that read the
+// config version before a key was withdrawn, and stores it late, must not
+// make the key set from before the withdrawal look current to a request
+// that started after it.
+func TestSlowRequestCannotResurrectAWithdrawnKey(t *testing.T) {
+	ctx := context.Background()
+	hs, srv, admin, c := raceSetup(t)
+	res, err := srv.SignIn(ctx, c, issuer.SignInRequest{Username: "alice", Password: "correct horse battery"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.VerifyAccessToken(ctx, c.Tenant, res.AccessToken); err != nil { // key set cached
+		t.Fatal(err)
+	}
+	before, _ := hs.Store.ConfigVersion(ctx)
+	kid := kidOf(t, res.AccessToken)
+	if _, err := admin.WithdrawKey(ctx, kid, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Authenticate(ctx, hs.apiKey); err != nil { // a request after the withdrawal
+		t.Fatal(err)
+	}
+	hs.staleVersion = &before // a slow request that read the old version
+	if _, err := srv.Authenticate(ctx, hs.apiKey); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.VerifyAccessToken(ctx, c.Tenant, res.AccessToken); err == nil {
+		t.Fatal("a token of the withdrawn key was accepted after the withdrawal")
+	}
+}
+
+func kidOf(t *testing.T, jwt string) string {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(strings.Split(jwt, ".")[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h struct{ Kid string }
+	if err := json.Unmarshal(b, &h); err != nil {
+		t.Fatal(err)
+	}
+	return h.Kid
 }
