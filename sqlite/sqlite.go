@@ -47,10 +47,24 @@ type DB struct {
 // Open opens (creating it if needed) the database file at path and applies
 // every pending migration. path must name a file: ":memory:" and URIs are
 // refused, as the writer and the readers must share one database.
-func Open(ctx context.Context, path string) (_ *DB, err error) {
+func Open(ctx context.Context, path string) (*DB, error) {
 	if path == "" || path == ":memory:" || strings.ContainsAny(path, "?") || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("open sqlite: %q is not a database file path", path)
 	}
+	// Processes starting together on a new file race to create it: the
+	// switch to WAL and the first migration can fail with SQLITE_BUSY
+	// without waiting. The winner's work is then done; trying again
+	// joins it.
+	for attempt := 1; ; attempt++ {
+		db, err := openOnce(ctx, path)
+		if err == nil || attempt == 5 || ctx.Err() != nil || !errors.Is(err, actas.ErrUnavailable) {
+			return db, err
+		}
+		time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
+	}
+}
+
+func openOnce(ctx context.Context, path string) (_ *DB, err error) {
 	busy := fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeout.Milliseconds())
 	db := &DB{}
 	defer func() {
