@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/actas-dev/actas/password"
 	"net"
 	"net/http"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -536,4 +538,55 @@ func TestSignInThrottled(t *testing.T) {
 	h.clock.Advance(2 * time.Second)
 	h.signIn(ten.APIKey, "alice", "alice-password")
 	wantError(t, h.do("POST", "/auth/token", bad, "X-API-Key", ten.APIKey), 401, "")
+}
+
+// TestSignInOverloadIs503: with every hash slot busy and no queue, a
+// sign-in is refused at once with 503, Retry-After and the envelope,
+// and the refused attempts do not count against the throttle.
+func TestSignInOverloadIs503(t *testing.T) {
+	h := newHarness(t)
+	h.hash = &password.Params{Memory: 32 * 1024, Time: 4, Threads: 1, SaltLen: 16, KeyLen: 32} // ~100 ms a hash
+	h.serve("--hash-concurrency", "1", "--hash-queue", "0")
+	ten := h.createTenant("acme")
+	h.createUser("acme", "alice", "alice-password")
+
+	const n = 8
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	rs := make([]response, n)
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			rs[i] = h.do("POST", "/auth/token", map[string]string{"username": "alice", "password": "alice-password"}, "X-API-Key", ten.APIKey)
+		})
+	}
+	close(start)
+	wg.Wait()
+	ok, busy := 0, 0
+	for _, r := range rs {
+		switch r.status {
+		case 200:
+			ok++
+		case 503:
+			busy++
+			wantError(t, r, 503, "Too many sign-ins in progress, try again later")
+			if r.header.Get("Retry-After") == "" {
+				t.Error("503 without Retry-After")
+			}
+		case 429:
+			// More parallel attempts for one user from one address than
+			// throttle_pair_failures: the throttle counts each attempt
+			// before its hash, so the excess is told to retry.
+			if r.header.Get("Retry-After") == "" {
+				t.Error("429 without Retry-After")
+			}
+		default:
+			t.Fatalf("unexpected %d %s", r.status, r.body)
+		}
+	}
+	if ok == 0 || busy == 0 {
+		t.Fatalf("%d ok, %d busy: want both (one hash slot, no queue)", ok, busy)
+	}
+	// The refused attempts were never checked: they must not throttle.
+	h.signIn(ten.APIKey, "alice", "alice-password")
 }
