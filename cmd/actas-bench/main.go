@@ -4,6 +4,7 @@
 //
 //	actas-bench -db sqlite:/tmp/x/actas.db -url http://127.0.0.1:8080 -setup -scenario refresh -c 16 -d 10s
 //	actas-bench seed -db sqlite:/tmp/x/actas.db -sessions 1000000
+//	ACTAS_MASTER_KEY=… actas-bench -db postgres://127.0.0.1/actas -state /tmp/x/pg.json -url … -setup …
 package main
 
 import (
@@ -18,7 +19,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -93,8 +93,8 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var (
 		target      = fs.String("url", "http://127.0.0.1:8080", "base URL of the running actas (loopback only)")
 		publicURL   = fs.String("public-url", "", "the server's --public-url, which token issuers use (default: -url)")
-		dbSpec      = fs.String("db", os.Getenv("ACTAS_DB"), "the server's --db (sqlite:PATH); needed by -setup and to prepare sessions")
-		statePath   = fs.String("state", "", "state file written by -setup (default: bench-state.json beside the database)")
+		dbSpec      = fs.String("db", os.Getenv("ACTAS_DB"), "the server's --db (sqlite:PATH or postgres://…); needed by -setup and to prepare sessions")
+		statePath   = fs.String("state", "", "state file written by -setup (default: bench-state.json beside a SQLite database; required on PostgreSQL)")
 		doSetup     = fs.Bool("setup", false, "create a fresh tenant and users in the database and write the state file")
 		alg         = fs.String("alg", "RS256", "-setup: the tenant's signing algorithm (RS256, ES256, EdDSA)")
 		nUsers      = fs.Int("users", 16, "-setup: number of users")
@@ -149,11 +149,13 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	params := password.OWASP
 	params.Memory, params.Time = uint32(*hashM), uint32(*hashT)
 	if *statePath == "" {
-		p, err := sqlitePath(*dbSpec)
+		t, err := parseTarget(*dbSpec)
 		if err != nil {
 			return err
 		}
-		*statePath = filepath.Join(filepath.Dir(p), "bench-state.json")
+		if *statePath, err = defaultState(t); err != nil {
+			return err
+		}
 	}
 
 	needDB := *doSetup || mix[kRefresh] > 0 || mix[kExpire] > 0 || mix[kImpersonate] > 0

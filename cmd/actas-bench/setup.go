@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -16,11 +15,10 @@ import (
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // the driver the sqlite store uses
-
 	"github.com/actas-dev/actas"
 	"github.com/actas-dev/actas/issuer"
 	"github.com/actas-dev/actas/password"
+	"github.com/actas-dev/actas/postgres"
 	"github.com/actas-dev/actas/sqlite"
 	"github.com/actas-dev/actas/token"
 )
@@ -39,25 +37,48 @@ type state struct {
 	Impersonator string   `json:"impersonator"`
 }
 
-func sqlitePath(db string) (string, error) {
+// target is the database the server uses, as its --db names it.
+type target struct {
+	spec string // as given
+	dsn  string // PostgreSQL: the postgres:// URL
+	path string // SQLite: the database file
+}
+
+func (t target) postgres() bool { return t.dsn != "" }
+
+func parseTarget(db string) (target, error) {
 	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
-		return "", errors.New("--db: only SQLite is supported by actas-bench setup")
+		return target{spec: db, dsn: db}, nil
 	}
 	p := strings.TrimPrefix(db, "sqlite:")
 	if p == "" {
-		return "", errors.New("--db is required (the same --db the server uses)")
+		return target{}, errors.New("-db is required (the same --db the server uses: sqlite:PATH or postgres://…)")
 	}
-	return p, nil
+	return target{spec: db, path: p}, nil
 }
 
-// masterKey returns ACTAS_MASTER_KEY or the key file the server keeps
-// beside its SQLite database; it never creates one, so that the bench
-// cannot diverge from the server.
-func masterKey(dbPath string) ([]byte, error) {
+// defaultState is where -setup writes its state unless -state says: beside
+// a SQLite database; a PostgreSQL database has no directory, so there
+// -state is required.
+func defaultState(t target) (string, error) {
+	if t.postgres() {
+		return "", errors.New("-state is required with a postgres:// -db")
+	}
+	return filepath.Join(filepath.Dir(t.path), "bench-state.json"), nil
+}
+
+// masterKey returns ACTAS_MASTER_KEY or, on SQLite, the key file the
+// server keeps beside its database; it never creates one, so that the
+// bench cannot diverge from the server. PostgreSQL servers always take
+// the key from the environment.
+func masterKey(t target) ([]byte, error) {
 	if v := os.Getenv("ACTAS_MASTER_KEY"); v != "" {
 		return token.ParseMasterKey(v)
 	}
-	f := filepath.Join(filepath.Dir(dbPath), "master.key")
+	if t.postgres() {
+		return nil, errors.New("ACTAS_MASTER_KEY is required with a postgres:// -db (the key the server runs with)")
+	}
+	f := filepath.Join(filepath.Dir(t.path), "master.key")
 	b, err := os.ReadFile(f)
 	if err != nil {
 		return nil, fmt.Errorf("no ACTAS_MASTER_KEY and cannot read %s (start the server once to create it): %w", f, err)
@@ -65,21 +86,30 @@ func masterKey(dbPath string) ([]byte, error) {
 	return token.ParseMasterKey(strings.TrimSpace(string(b)))
 }
 
+// openStore opens the server's store, which also applies any pending
+// migration, exactly as the server does.
+func openStore(ctx context.Context, t target) (actas.Store, error) {
+	if t.postgres() {
+		return postgres.Open(ctx, t.dsn)
+	}
+	return sqlite.Open(ctx, t.path)
+}
+
 // env is the store and an issuer on it, opened exactly as the server
-// opens them (same file, same master key).
+// opens them (same database, same master key).
 type env struct {
-	db     *sqlite.DB
-	path   string
+	db     actas.Store
+	target target
 	sealer *token.Sealer
 	iss    *issuer.Issuer
 }
 
 func openEnv(ctx context.Context, dbSpec, publicURL string, params password.Params) (*env, error) {
-	path, err := sqlitePath(dbSpec)
+	t, err := parseTarget(dbSpec)
 	if err != nil {
 		return nil, err
 	}
-	mk, err := masterKey(path)
+	mk, err := masterKey(t)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +117,7 @@ func openEnv(ctx context.Context, dbSpec, publicURL string, params password.Para
 	if err != nil {
 		return nil, err
 	}
-	db, err := sqlite.Open(ctx, path)
+	db, err := openStore(ctx, t)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +126,7 @@ func openEnv(ctx context.Context, dbSpec, publicURL string, params password.Para
 		Store: db, Sealer: sealer, PublicURL: publicURL,
 		Hasher: password.NewHasher(params, n, 10000, time.Hour),
 	})
-	return &env{db: db, path: path, sealer: sealer, iss: iss}, nil
+	return &env{db: db, target: t, sealer: sealer, iss: iss}, nil
 }
 
 func randomString(n int) string {
@@ -237,8 +267,16 @@ func prepareSessions(ctx context.Context, e *env, st *state, publicURL string, u
 		h := sha256.Sum256([]byte(refresh[i]))
 		rows[i] = seedRow{id: actas.NewID(), userID: users[i%len(users)].ID, hash: h[:]}
 	}
-	if err := insertSessions(ctx, e.path, t, rows, now, 5000); err != nil {
+	w, err := openWriter(ctx, e.target, false)
+	if err != nil {
 		return nil, err
+	}
+	err = w.writeSessions(ctx, t, rows, now)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("prepare sessions: %w", err)
 	}
 	iss := strings.TrimRight(publicURL, "/") + "/" + t.UserPoolID
 	exp := now.Add(t.Settings.AccessTTL.D())
@@ -318,73 +356,4 @@ func signers(ctx context.Context, e *env, t *actas.Tenant, now time.Time) (id, a
 		}
 	}
 	return id, access, nil
-}
-
-// seedRow is one session to insert with its one refresh token hash.
-type seedRow struct {
-	id, userID string
-	hash       []byte
-}
-
-// insertSessions inserts sessions (refreshable, generation 0, valid for
-// the tenant's refresh lifetime from now) with their refresh tokens in
-// transactions of batch rows, on a connection of its own. The schema is
-// the SQLite store's (sqlite/migrations).
-func insertSessions(ctx context.Context, path string, t *actas.Tenant, rows []seedRow, now time.Time, batch int) error {
-	return withSeedConn(ctx, path, false, func(db *sql.DB) error {
-		return insertSessionsConn(ctx, db, t, rows, now, batch)
-	})
-}
-
-func withSeedConn(ctx context.Context, path string, fast bool, fn func(*sql.DB) error) error {
-	syncMode := "FULL"
-	if fast {
-		syncMode = "OFF" // bulk seeding of test data only: a crash loses the seed, nothing else
-	}
-	db, err := sql.Open("sqlite", path+"?_txlock=immediate&_pragma=busy_timeout(30000)&_pragma=foreign_keys(1)&_pragma=synchronous("+syncMode+")")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-	return fn(db)
-}
-
-func insertSessionsConn(ctx context.Context, db *sql.DB, t *actas.Tenant, rows []seedRow, now time.Time, batch int) error {
-	nowMS := now.UnixMilli()
-	expMS := now.Add(t.Settings.RefreshTTL.D()).UnixMilli()
-	for start := 0; start < len(rows); start += batch {
-		end := min(start+batch, len(rows))
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		s, err := tx.PrepareContext(ctx, `INSERT INTO sessions (id, tenant_id, user_id, auth_time, expires_at,
-			last_refresh_at, revoked_at, revoke_reason, client_ip, user_agent, refreshable, refresh_generation,
-			rotated_at, impersonator_id, parent_id, reason, created_at)
-			VALUES (?, ?, ?, ?, ?, 0, 0, '', '127.0.0.1', 'actas-bench', 1, 0, ?, '', '', '', ?)`)
-		if err != nil {
-			_ = tx.Rollback()
-			return err
-		}
-		r, err := tx.PrepareContext(ctx, `INSERT INTO refresh_tokens (hash, session_id, generation, created_at) VALUES (?, ?, 0, ?)`)
-		if err != nil {
-			_ = tx.Rollback()
-			return err
-		}
-		for _, row := range rows[start:end] {
-			if _, err := s.ExecContext(ctx, row.id, t.ID, row.userID, nowMS, expMS, nowMS, nowMS); err != nil {
-				_ = tx.Rollback()
-				return fmt.Errorf("insert session: %w", err)
-			}
-			if _, err := r.ExecContext(ctx, row.hash, row.id, nowMS); err != nil {
-				_ = tx.Rollback()
-				return fmt.Errorf("insert refresh token: %w", err)
-			}
-		}
-		if err := tx.Commit(); err != nil {
-			return err
-		}
-	}
-	return nil
 }
