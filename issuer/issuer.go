@@ -41,6 +41,7 @@ type Issuer struct {
 
 	keys     *keyring
 	revoked  *Revocations
+	seen     *seenTokens // tokens whose signature was made or checked here
 	throttle *throttle
 
 	// Caches of what changes rarely: API keys, tenants (and, in keys,
@@ -90,6 +91,7 @@ func New(c Config) *Issuer {
 		now:       c.Now,
 		log:       c.Logger,
 		revoked:   NewRevocations(),
+		seen:      newSeenTokens(seenCapacity),
 		throttle:  newThrottle(*c.Throttle),
 		tenants:   make(map[string]tenantEntry),
 		apiKeys:   make(map[string]apiKeyEntry),
@@ -369,9 +371,22 @@ func (i *Issuer) checkToken(ctx context.Context, t *actas.Tenant, raw, use strin
 		unpublished = !set.trusted(kid, now, false)
 		return k, true
 	}
-	c, _, err := token.Parse(raw, lookup)
-	if err != nil {
-		return nil, errBadToken(use)
+	var c *token.Claims
+	digest := tokenDigest(raw)
+	if e, hit := i.seen.get(digest, t.ID); hit {
+		// Signed by a key of this tenant: only the key's trust, which
+		// can change, is checked again.
+		if _, ok := lookup(e.kid); !ok || e.claims.TokenUse != use {
+			return nil, errBadToken(use)
+		}
+		c = copyClaims(e.claims)
+	} else {
+		parsed, key, err := token.Parse(raw, lookup)
+		if err != nil {
+			return nil, errBadToken(use)
+		}
+		i.seen.put(digest, t.ID, key.KID, copyClaims(parsed))
+		c = parsed
 	}
 	err = c.Validate(token.Expect{
 		Issuer:       i.Issuer(t),

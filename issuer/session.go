@@ -453,6 +453,8 @@ func (i *Issuer) mint(ctx context.Context, t *actas.Tenant, u *actas.User, s *ac
 	if err != nil {
 		return nil, wrap("sign access token", err)
 	}
+	i.seen.put(tokenDigest(idTok), t.ID, idKey.KID, &id)
+	i.seen.put(tokenDigest(accessTok), t.ID, accessKey.KID, &access)
 	return &Result{
 		Tenant: t, User: u, Session: s, IDToken: idTok, AccessToken: accessTok,
 		ExpiresAt: time.Unix(exp.Unix(), 0),
