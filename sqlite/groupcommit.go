@@ -52,6 +52,12 @@ type groupCommit struct {
 	queue []*commitReq
 	busy  bool // a leader is running
 
+	// pause is held by the leader while it runs a batch, and by the
+	// checkpointer while writes must wait (paused). Writes arriving
+	// meanwhile queue up and then share one commit.
+	pause sync.Mutex
+	ckpt  *checkpointer // told of every commit (checkpoint.go)
+
 	stmts stmtCache // prepared statements of the hot paths (stmtcache.go)
 }
 
@@ -77,6 +83,7 @@ func (g *groupCommit) do(ctx context.Context, db *DB, fn func(*sql.Tx) error) er
 // lead on.
 func (g *groupCommit) lead(db *DB, self *commitReq) error {
 	for {
+		g.pause.Lock()
 		g.mu.Lock()
 		n := min(len(g.queue), maxGroup)
 		batch := make([]*commitReq, n)
@@ -85,6 +92,8 @@ func (g *groupCommit) lead(db *DB, self *commitReq) error {
 		g.mu.Unlock()
 
 		db.runGroup(batch)
+		g.pause.Unlock()
+		g.ckpt.committed()
 		for _, m := range batch {
 			if m != self {
 				close(m.wake)
@@ -103,6 +112,14 @@ func (g *groupCommit) lead(db *DB, self *commitReq) error {
 			return self.err
 		}
 	}
+}
+
+// paused runs fn while no write transaction is open or can begin in this
+// process.
+func (g *groupCommit) paused(fn func()) {
+	g.pause.Lock()
+	defer g.pause.Unlock()
+	fn()
 }
 
 // runGroup settles every member of batch.

@@ -75,7 +75,9 @@ func openOnce(ctx context.Context, path string) (_ *DB, err error) {
 	}()
 
 	db.w, err = sql.Open("sqlite", path+"?_txlock=immediate&"+busy+
-		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)")
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"+
+		// Checkpoints run beside the writer, not in its commits (checkpoint.go).
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(%d)", journalSizeLimit))
 	if err != nil {
 		return nil, err
 	}
@@ -127,6 +129,9 @@ func openOnce(ctx context.Context, path string) (_ *DB, err error) {
 		WHERE t.hash = ?`); err != nil {
 		return nil, err
 	}
+	if err := db.startCheckpointer(ctx, path); err != nil {
+		return nil, err
+	}
 	return db, nil
 }
 
@@ -159,9 +164,11 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes every connection. The DB must not be used afterwards.
+// Close stops the checkpoints and closes every connection; the last
+// connection to the file checkpoints the whole WAL and removes it. The DB
+// must not be used afterwards.
 func (db *DB) Close() error {
-	var errs []error
+	errs := []error{db.gc.ckpt.close()}
 	for _, c := range []*sql.DB{db.r, db.w} {
 		if c != nil {
 			errs = append(errs, c.Close())
