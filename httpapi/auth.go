@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"errors"
 	"io"
 	"mime"
@@ -182,10 +183,7 @@ func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	username := req.Username
-	if res.User != nil {
-		username = res.User.Username
-	}
+	username := cmp.Or(res.Username, req.Username)
 	writeJSON(w, http.StatusOK, authResponse{
 		EndpointURL: res.Tenant.EndpointURL,
 		ClientID:    res.Tenant.ClientID,

@@ -1,6 +1,7 @@
 package issuer
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -302,8 +303,11 @@ type ExpireRequest struct {
 
 // ExpireResult says which session was expired and when.
 type ExpireResult struct {
-	Tenant    *actas.Tenant
-	User      *actas.User // nil if the user has since been deleted
+	Tenant *actas.Tenant
+	// Username is the session's user's, from a token given or else from
+	// the store (usernames never change); "" if the user has since been
+	// deleted and only the refresh token was given.
+	Username  string
 	Session   *actas.Session
 	RevokedAt time.Time
 }
@@ -315,7 +319,7 @@ type ExpireResult struct {
 func (i *Issuer) Expire(ctx context.Context, c *Client, r ExpireRequest) (*ExpireResult, error) {
 	t := c.Tenant
 	now := i.now()
-	var sessionID string
+	var sessionID, username string
 	same := func(id string) error {
 		if sessionID != "" && id != sessionID {
 			return errTokenMismatch
@@ -338,6 +342,7 @@ func (i *Issuer) Expire(ctx context.Context, c *Client, r ExpireRequest) (*Expir
 		if err := same(claims.OriginJti); err != nil {
 			return nil, err
 		}
+		username = cmp.Or(claims.Username, claims.CognitoUsername)
 	}
 	if r.RefreshToken != "" {
 		s, _, err := i.store.SessionByRefreshToken(ctx, hashSecret(r.RefreshToken))
@@ -373,9 +378,11 @@ func (i *Issuer) Expire(ctx context.Context, c *Client, r ExpireRequest) (*Expir
 	} else if err != nil {
 		return nil, wrap("expire", err)
 	}
-	res := &ExpireResult{Tenant: t, Session: s, RevokedAt: s.RevokedAt}
-	if u, err := i.store.User(ctx, t.ID, s.UserID); err == nil {
-		res.User = u
+	res := &ExpireResult{Tenant: t, Username: username, Session: s, RevokedAt: s.RevokedAt}
+	if username == "" {
+		if u, err := i.store.User(ctx, t.ID, s.UserID); err == nil {
+			res.Username = u.Username
+		}
 	}
 	return res, nil
 }

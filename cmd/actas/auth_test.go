@@ -437,6 +437,8 @@ func TestExpire(t *testing.T) {
 	third := h.signIn(ten.APIKey, "alice", "alice-password")
 	if r := h.do("DELETE", "/auth/token", nil, "X-API-Key", ten.APIKey, "AccessToken", str(sessionOf(t, third), "accessToken")); r.status != 200 {
 		t.Fatalf("expire by header only: %d %s", r.status, r.body)
+	} else if u := r.json(t)["username"]; u != "alice" {
+		t.Errorf("expire by header only: username %v, want the session's user alice", u)
 	}
 	wantError(t, h.do("POST", "/auth/token", third, "X-API-Key", ten.APIKey), 401, "")
 	if r := h.do("DELETE", "/auth/token", second, "X-API-Key", ten.APIKey); r.status != 200 {
