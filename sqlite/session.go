@@ -130,7 +130,7 @@ func (db *DB) SessionByRefreshToken(ctx context.Context, hash []byte) (*actas.Se
 		created int64
 	)
 	dest := append([]any{&rt.Hash, &rt.SessionID, &rt.Generation, &created}, r.dest()...)
-	if err := db.byRefresh.QueryRowContext(ctx, blob(hash)).Scan(dest...); err != nil {
+	if err := db.byRefresh.QueryRowContext(pointRead(ctx), blob(hash)).Scan(dest...); err != nil {
 		return nil, nil, wrap("session by refresh token", err)
 	}
 	rt.CreatedAt = fromMS(created)

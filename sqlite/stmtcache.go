@@ -62,12 +62,30 @@ func (db *DB) prepared(ctx context.Context, pool *sql.DB, query string) *sql.Stm
 	return s
 }
 
-// readRow runs a single-row query on the readers, prepared.
+// readRow runs a single-row query on the readers, prepared, without
+// watching ctx while it runs (pointRead).
 func (db *DB) readRow(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = pointRead(ctx)
 	if s := db.prepared(ctx, db.r, query); s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}
 	return db.r.QueryRowContext(ctx, query, args...)
+}
+
+// pointRead returns the context for a read of a row by key, which takes
+// microseconds. For a context that can be canceled, database/sql and the
+// driver each start a goroutine per query to watch it, and the driver
+// installs a progress handler to interrupt the statement: a third of the
+// CPU of such a read. A context already done is returned as is, so the
+// read fails with its error; otherwise the read runs to its end, which
+// is as soon as it would notice a cancellation. (A reader of a WAL
+// database waits for no lock but in rare recovery, bounded by
+// busyTimeout.)
+func pointRead(ctx context.Context) context.Context {
+	if ctx.Err() != nil {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
 }
 
 // txExec runs s (a writer statement from prepared) in tx, or query as
