@@ -14,6 +14,7 @@ import (
 func BenchmarkUpdateSessionParallel(b *testing.B) {
 	db, s, _, _ := benchSession(b)
 	b.SetParallelism(16) // 16 × GOMAXPROCS concurrent requests
+	defer cpuPerOp(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			_, err := db.UpdateSession(b.Context(), s.ID, func(x *actas.Session) (*actas.RefreshToken, error) {

@@ -15,6 +15,7 @@ import (
 // BenchmarkUser is the user read of every refresh and expire.
 func BenchmarkUser(b *testing.B) {
 	db, s, _, _ := benchSession(b)
+	defer cpuPerOp(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if _, err := db.User(b.Context(), s.TenantID, s.UserID); err != nil {
@@ -28,6 +29,7 @@ func BenchmarkUser(b *testing.B) {
 // its caches.
 func BenchmarkConfigVersion(b *testing.B) {
 	db, _, _, _ := benchSession(b)
+	defer cpuPerOp(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if _, err := db.ConfigVersion(b.Context()); err != nil {
@@ -74,6 +76,7 @@ func BenchmarkRevokeSession(b *testing.B) {
 	ids := benchSessions(b, db, s, b.N)
 	at := s.AuthTime.Add(1)
 	b.ResetTimer()
+	defer cpuPerOp(b)()
 	for i := range b.N {
 		out, err := db.RevokeSessions(b.Context(), actas.RevokeQuery{TenantID: s.TenantID, SessionID: ids[i]}, at, actas.ReasonLogout)
 		if err != nil || len(out) != 1 {
@@ -91,6 +94,7 @@ func BenchmarkRevokeSessionParallel(b *testing.B) {
 	var next atomic.Int64
 	b.SetParallelism(16)
 	b.ResetTimer()
+	defer cpuPerOp(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			id := ids[next.Add(1)-1]
