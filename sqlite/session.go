@@ -59,12 +59,16 @@ func sessionArgs(s *actas.Session) []any {
 		s.ImpersonatorID, s.ParentID, s.Reason, ms(s.CreatedAt)}
 }
 
-func insertRefreshToken(ctx context.Context, tx *sql.Tx, sessionID string, rt *actas.RefreshToken) error {
+const insertRefreshTokenQ = `INSERT INTO refresh_tokens (hash, session_id, generation, created_at)
+	VALUES (?, ?, ?, ?)`
+
+// insertRefreshToken stores rt with st, insertRefreshTokenQ prepared on
+// the writer (or nil).
+func insertRefreshToken(ctx context.Context, tx *sql.Tx, st *sql.Stmt, sessionID string, rt *actas.RefreshToken) error {
 	if rt.SessionID != "" && rt.SessionID != sessionID {
 		return fmt.Errorf("refresh token belongs to session %q, not %q", rt.SessionID, sessionID)
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (hash, session_id, generation, created_at)
-		VALUES (?, ?, ?, ?)`, blob(rt.Hash), sessionID, rt.Generation, ms(rt.CreatedAt))
+	_, err := txExec(ctx, tx, st, insertRefreshTokenQ, blob(rt.Hash), sessionID, rt.Generation, ms(rt.CreatedAt))
 	return err
 }
 
@@ -72,6 +76,7 @@ func insertRefreshToken(ctx context.Context, tx *sql.Tx, sessionID string, rt *a
 // event in one transaction. On success ev.ID is set.
 func (db *DB) CreateSession(ctx context.Context, s *actas.Session, rt *actas.RefreshToken, ev *actas.AuditEvent) error {
 	var evID int64
+	rtStmt := db.prepared(ctx, db.w, insertRefreshTokenQ) // before the transaction
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		if s.ParentID != "" {
 			// Writes are serialised (BEGIN IMMEDIATE), so no revocation
@@ -91,7 +96,7 @@ func (db *DB) CreateSession(ctx context.Context, s *actas.Session, rt *actas.Ref
 			return err
 		}
 		if rt != nil {
-			if err := insertRefreshToken(ctx, tx, s.ID, rt); err != nil {
+			if err := insertRefreshToken(ctx, tx, rtStmt, s.ID, rt); err != nil {
 				return err
 			}
 		}
@@ -130,7 +135,7 @@ func (db *DB) SessionByRefreshToken(ctx context.Context, hash []byte) (*actas.Se
 		created int64
 	)
 	dest := append([]any{&rt.Hash, &rt.SessionID, &rt.Generation, &created}, r.dest()...)
-	if err := db.byRefresh.QueryRowContext(pointRead(ctx), blob(hash)).Scan(dest...); err != nil {
+	if err := db.byRefresh.QueryRowContext(brief(ctx), blob(hash)).Scan(dest...); err != nil {
 		return nil, nil, wrap("session by refresh token", err)
 	}
 	rt.CreatedAt = fromMS(created)
@@ -181,9 +186,11 @@ func (db *DB) UpdateSession(ctx context.Context, id string, fn func(*actas.Sessi
 			last_refresh_at = ?, revoked_at = ?, revoke_reason = ?, client_ip = ?, user_agent = ?, refreshable = ?,
 			refresh_generation = ?, rotated_at = ?, impersonator_id = ?, parent_id = ?, reason = ?, created_at = ?
 			WHERE id = ?`
-	selStmt, updStmt := db.prepared(ctx, db.w, sel), db.prepared(ctx, db.w, upd) // before the transaction
+	// Before the transaction (stmtcache.go).
+	selStmt, updStmt, rtStmt := db.prepared(ctx, db.w, sel), db.prepared(ctx, db.w, upd), db.prepared(ctx, db.w, insertRefreshTokenQ)
 	var out *actas.Session
 	err := db.write(ctx, func(tx *sql.Tx) error {
+		ctx := brief(ctx)
 		s, err := scanSession(txQueryRow(ctx, tx, selStmt, sel, id))
 		if err != nil {
 			return err
@@ -197,7 +204,7 @@ func (db *DB) UpdateSession(ctx context.Context, id string, fn func(*actas.Sessi
 			return err
 		}
 		if rt != nil {
-			if err := insertRefreshToken(ctx, tx, id, rt); err != nil {
+			if err := insertRefreshToken(ctx, tx, rtStmt, id, rt); err != nil {
 				return err
 			}
 		}
@@ -253,12 +260,58 @@ func (db *DB) RevokeSessions(ctx context.Context, q actas.RevokeQuery, at time.T
 			)
 			UPDATE sessions SET revoked_at = ?, revoke_reason = ?
 			WHERE revoked_at = 0 AND id IN (SELECT id FROM tree) RETURNING ` + sessionCols
+	// One session by id (an expire, a reused refresh token) with no
+	// children, the common case, takes a read and an update by key: the
+	// two statements above need ephemeral tables (the recursion, the IN
+	// list, RETURNING) that cost the single writer more than the
+	// revocation itself.
+	const oneQ = `SELECT ` + sessionCols + `, EXISTS (SELECT 1 FROM sessions c WHERE c.parent_id = s.id)
+			FROM sessions s WHERE s.tenant_id = ? AND s.id = ?`
+	const revokeOneQ = `UPDATE sessions SET revoked_at = ?, revoke_reason = ? WHERE id = ?`
+	one := q.SessionID != "" && q.UserID == "" && q.ImpersonatorID == ""
+
 	// Prepared before the transaction (stmtcache.go); match has a handful
 	// of shapes, so the cache holds a handful of statements.
 	directS, descS := db.prepared(ctx, db.w, directQ), db.prepared(ctx, db.w, descQ)
+	revS := db.prepared(ctx, db.w, insertRevocationQ)
+	var oneS, revokeOneS *sql.Stmt
+	if one {
+		oneS, revokeOneS = db.prepared(ctx, db.w, oneQ), db.prepared(ctx, db.w, revokeOneQ)
+	}
 
 	var out []*actas.Session
 	err := db.write(ctx, func(tx *sql.Tx) error {
+		if one {
+			ctx := brief(ctx)
+			var (
+				r           sessionRow
+				hasChildren bool
+			)
+			err := txQueryRow(ctx, tx, oneS, oneQ, q.TenantID, q.SessionID).Scan(append(r.dest(), &hasChildren)...)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				out = nil
+				return nil
+			case err != nil:
+				return err
+			case !hasChildren:
+				out = nil
+				s := r.session()
+				if !s.RevokedAt.IsZero() {
+					return nil
+				}
+				if _, err := txExec(ctx, tx, revokeOneS, revokeOneQ, atMS, reason, s.ID); err != nil {
+					return err
+				}
+				s.RevokedAt, s.RevokeReason = at, reason
+				s = stored(s)
+				out = []*actas.Session{s}
+				_, err := insertRevocation(ctx, tx, revS, &actas.Revocation{
+					TenantID: s.TenantID, ID: s.ID, RevokedAt: at, ExpiresAt: s.ExpiresAt,
+				})
+				return err
+			}
+		}
 		direct, err := updateReturning(ctx, tx, directS, directQ, append([]any{atMS, reason}, args...)...)
 		if err != nil {
 			return err
@@ -273,7 +326,7 @@ func (db *DB) RevokeSessions(ctx context.Context, q actas.RevokeQuery, at time.T
 		}
 		out = append(direct, desc...)
 		for _, s := range out {
-			if _, err := insertRevocation(ctx, tx, &actas.Revocation{
+			if _, err := insertRevocation(ctx, tx, revS, &actas.Revocation{
 				TenantID: s.TenantID, ID: s.ID, RevokedAt: at, ExpiresAt: s.ExpiresAt,
 			}); err != nil {
 				return err
@@ -311,9 +364,12 @@ func updateReturning(ctx context.Context, tx *sql.Tx, st *sql.Stmt, query string
 	return collect(rows, scanSession)
 }
 
-func insertRevocation(ctx context.Context, tx *sql.Tx, r *actas.Revocation) (int64, error) {
-	res, err := tx.ExecContext(ctx, `INSERT INTO revocations (tenant_id, id, revoked_at, expires_at)
-		VALUES (?, ?, ?, ?)`, r.TenantID, r.ID, ms(r.RevokedAt), ms(r.ExpiresAt))
+const insertRevocationQ = `INSERT INTO revocations (tenant_id, id, revoked_at, expires_at) VALUES (?, ?, ?, ?)`
+
+// insertRevocation appends r with st, insertRevocationQ prepared on the
+// writer (or nil), and returns its sequence number.
+func insertRevocation(ctx context.Context, tx *sql.Tx, st *sql.Stmt, r *actas.Revocation) (int64, error) {
+	res, err := txExec(ctx, tx, st, insertRevocationQ, r.TenantID, r.ID, ms(r.RevokedAt), ms(r.ExpiresAt))
 	if err != nil {
 		return 0, err
 	}
@@ -323,9 +379,10 @@ func insertRevocation(ctx context.Context, tx *sql.Tx, r *actas.Revocation) (int
 // RevokeToken appends a Revocation for one token id and sets r.Seq.
 func (db *DB) RevokeToken(ctx context.Context, r *actas.Revocation) error {
 	var seq int64
+	st := db.prepared(ctx, db.w, insertRevocationQ) // before the transaction
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		var err error
-		seq, err = insertRevocation(ctx, tx, r)
+		seq, err = insertRevocation(ctx, tx, st, r)
 		return err
 	})
 	if err != nil {

@@ -63,25 +63,28 @@ func (db *DB) prepared(ctx context.Context, pool *sql.DB, query string) *sql.Stm
 }
 
 // readRow runs a single-row query on the readers, prepared, without
-// watching ctx while it runs (pointRead).
+// watching ctx while it runs (brief).
 func (db *DB) readRow(ctx context.Context, query string, args ...any) *sql.Row {
-	ctx = pointRead(ctx)
+	ctx = brief(ctx)
 	if s := db.prepared(ctx, db.r, query); s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}
 	return db.r.QueryRowContext(ctx, query, args...)
 }
 
-// pointRead returns the context for a read of a row by key, which takes
-// microseconds. For a context that can be canceled, database/sql and the
-// driver each start a goroutine per query to watch it, and the driver
-// installs a progress handler to interrupt the statement: a third of the
-// CPU of such a read. A context already done is returned as is, so the
-// read fails with its error; otherwise the read runs to its end, which
-// is as soon as it would notice a cancellation. (A reader of a WAL
-// database waits for no lock but in rare recovery, bounded by
-// busyTimeout.)
-func pointRead(ctx context.Context) context.Context {
+// brief returns the context for a statement that touches a few rows by
+// key and so takes microseconds: a read of a row, or a statement of a
+// hot write transaction. For a context that can be canceled,
+// database/sql and the driver each start a goroutine per statement to
+// watch it (and the driver installs a progress handler to interrupt the
+// statement): a third to a half of the cost of such a read, and on the
+// single writer, time every other write waits for. A context already
+// done is returned as is, so the statement fails with its error;
+// otherwise the statement runs to its end, which comes as soon as it
+// would have noticed a cancellation. (A reader of a WAL database waits
+// for no lock but in rare recovery, bounded by busyTimeout; a write
+// transaction holds the write lock before its first statement.)
+func brief(ctx context.Context) context.Context {
 	if ctx.Err() != nil {
 		return ctx
 	}
