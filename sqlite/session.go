@@ -186,8 +186,17 @@ func (db *DB) UpdateSession(ctx context.Context, id string, fn func(*actas.Sessi
 			last_refresh_at = ?, revoked_at = ?, revoke_reason = ?, client_ip = ?, user_agent = ?, refreshable = ?,
 			refresh_generation = ?, rotated_at = ?, impersonator_id = ?, parent_id = ?, reason = ?, created_at = ?
 			WHERE id = ?`
+	// Every column in a SET list has its indexes rewritten, changed or not.
+	// A refresh changes no indexed column (user_id, expires_at,
+	// impersonator_id, parent_id): updUnindexed leaves them out, and the
+	// four index entries as they were.
+	const updUnindexed = `UPDATE sessions SET auth_time = ?, last_refresh_at = ?, revoked_at = ?, revoke_reason = ?,
+			client_ip = ?, user_agent = ?, refreshable = ?, refresh_generation = ?, rotated_at = ?, reason = ?,
+			created_at = ?
+			WHERE id = ?`
 	// Before the transaction (stmtcache.go).
 	selStmt, updStmt, rtStmt := db.prepared(ctx, db.w, sel), db.prepared(ctx, db.w, upd), db.prepared(ctx, db.w, insertRefreshTokenQ)
+	updUnindexedStmt := db.prepared(ctx, db.w, updUnindexed)
 	var out *actas.Session
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		ctx := brief(ctx)
@@ -200,7 +209,15 @@ func (db *DB) UpdateSession(ctx context.Context, id string, fn func(*actas.Sessi
 		if err != nil {
 			return errFn{err}
 		}
-		if _, err := txExec(ctx, tx, updStmt, upd, append(sessionArgs(s), id)...); err != nil {
+		if s.UserID == orig.UserID && ms(s.ExpiresAt) == ms(orig.ExpiresAt) && s.ImpersonatorID == orig.ImpersonatorID &&
+			s.ParentID == orig.ParentID {
+			_, err = txExec(ctx, tx, updUnindexedStmt, updUnindexed, ms(s.AuthTime), ms(s.LastRefreshAt),
+				ms(s.RevokedAt), s.RevokeReason, s.ClientIP, s.UserAgent, s.Refreshable, s.RefreshGeneration,
+				ms(s.RotatedAt), s.Reason, ms(s.CreatedAt), id)
+		} else {
+			_, err = txExec(ctx, tx, updStmt, upd, append(sessionArgs(s), id)...)
+		}
+		if err != nil {
 			return err
 		}
 		if rt != nil {
