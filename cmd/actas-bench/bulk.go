@@ -40,22 +40,32 @@ type sessionWriter interface {
 // openWriter opens a connection of its own to the server's database. fast
 // gives up durability for seed data (SQLite synchronous=OFF, PostgreSQL
 // synchronous_commit=off): a crash loses the seed, never other data.
-func openWriter(ctx context.Context, t target, fast bool) (sessionWriter, error) {
+// cacheMiB sets SQLite's page cache (0: SQLite's default of 2 MiB).
+func openWriter(ctx context.Context, t target, fast bool, cacheMiB int) (sessionWriter, error) {
 	if t.postgres() {
 		c, err := pgx.Connect(ctx, t.dsn)
 		if err != nil {
 			return nil, fmt.Errorf("seed connection: %w", err)
 		}
-		return &pgWriter{c: c, fast: fast}, nil
+		w := &pgWriter{c: c, fast: fast}
+		if fast {
+			// Only a superuser may switch foreign key checks off.
+			if err := c.QueryRow(ctx, `SELECT rolsuper FROM pg_roles WHERE rolname = current_user`).Scan(&w.noFK); err != nil {
+				c.Close(ctx)
+				return nil, fmt.Errorf("seed connection: %w", err)
+			}
+		}
+		return w, nil
 	}
 	syncMode := "FULL"
 	if fast {
 		syncMode = "OFF"
 	}
-	// A 1 GiB page cache (the pages are only held once used) holds the
-	// touched parts of the indexes across the rows of one transaction.
-	db, err := sql.Open("sqlite", t.path+"?_txlock=immediate&_pragma=busy_timeout(30000)&_pragma=foreign_keys(1)"+
-		"&_pragma=synchronous("+syncMode+")&_pragma=cache_size(-1048576)")
+	dsn := t.path + "?_txlock=immediate&_pragma=busy_timeout(30000)&_pragma=foreign_keys(1)&_pragma=synchronous(" + syncMode + ")"
+	if cacheMiB > 0 {
+		dsn += fmt.Sprintf("&_pragma=cache_size(-%d)", cacheMiB*1024)
+	}
+	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -162,6 +172,12 @@ func (w *sqliteWriter) checkpoint(ctx context.Context) error {
 type pgWriter struct {
 	c    *pgx.Conn
 	fast bool
+	// noFK skips the foreign key triggers for the seed's own rows
+	// (session_replication_role = replica, superusers only). They check
+	// each row one by one after the COPY, which took longer than the COPY
+	// itself; the rows are consistent by construction: tenant and user ids
+	// read from the store, each token's session inserted just before.
+	noFK bool
 }
 
 func (w *pgWriter) Close() error { return w.c.Close(context.Background()) }
@@ -176,6 +192,11 @@ func (w *pgWriter) writeSessions(ctx context.Context, t *actas.Tenant, rows []se
 	return pgx.BeginFunc(ctx, w.c, func(tx pgx.Tx) error {
 		if w.fast {
 			if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+				return err
+			}
+		}
+		if w.noFK {
+			if _, err := tx.Exec(ctx, "SET LOCAL session_replication_role = replica"); err != nil {
 				return err
 			}
 		}

@@ -83,7 +83,7 @@ func testSetupPrepareSeed(t *testing.T, db string) {
 	}
 
 	const n, batch = 250, 100 // three transactions, the last one short
-	added, _, err := seed(ctx, db, statePath, n, batch, true, nil)
+	added, _, err := seed(ctx, db, statePath, n, batch, true, 64, nil)
 	if err != nil || added != n {
 		t.Fatalf("seed: added %d, %v; want %d", added, err, n)
 	}

@@ -267,7 +267,7 @@ func prepareSessions(ctx context.Context, e *env, st *state, publicURL string, u
 		h := sha256.Sum256([]byte(refresh[i]))
 		rows[i] = seedRow{id: actas.NewID(), userID: users[i%len(users)].ID, hash: h[:]}
 	}
-	w, err := openWriter(ctx, e.target, false)
+	w, err := openWriter(ctx, e.target, false, 0)
 	if err != nil {
 		return nil, err
 	}
