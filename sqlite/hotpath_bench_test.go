@@ -1,9 +1,11 @@
 package sqlite_test
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/actas-dev/actas"
 	"github.com/actas-dev/actas/sqlite"
@@ -104,4 +106,47 @@ func BenchmarkRevokeSessionParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkRotateParallel is many concurrent refreshes with rotation,
+// each on its own session, and reports the tail of their latency: a
+// commit that also checkpoints the WAL makes every write queued behind it
+// wait.
+func BenchmarkRotateParallel(b *testing.B) {
+	db, s, _, hash := benchSession(b)
+	ids := benchSessions(b, db, s, 64)
+	var (
+		next atomic.Int64
+		mu   sync.Mutex
+		lat  = make([]time.Duration, 0, b.N)
+	)
+	b.SetParallelism(8)
+	b.ResetTimer()
+	defer cpuPerOp(b)()
+	b.RunParallel(func(pb *testing.PB) {
+		var mine []time.Duration
+		for pb.Next() {
+			i := int(next.Add(1))
+			id := ids[i%len(ids)]
+			start := time.Now()
+			_, err := db.UpdateSession(b.Context(), id, func(x *actas.Session) (*actas.RefreshToken, error) {
+				x.RefreshGeneration++
+				x.LastRefreshAt, x.RotatedAt = start, start
+				return &actas.RefreshToken{Hash: hash(i), Generation: x.RefreshGeneration, CreatedAt: start}, nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			mine = append(mine, time.Since(start))
+		}
+		mu.Lock()
+		lat = append(lat, mine...)
+		mu.Unlock()
+	})
+	b.StopTimer()
+	slices.Sort(lat)
+	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))]) / 1e6 }
+	b.ReportMetric(q(0.5), "p50-ms")
+	b.ReportMetric(q(0.99), "p99-ms")
+	b.ReportMetric(q(0.999), "p99.9-ms")
 }
