@@ -246,57 +246,58 @@ func (db *DB) RevokeSessions(ctx context.Context, q actas.RevokeQuery, at time.T
 		return nil, errors.New("revoke sessions: tenant id and at least one other field required")
 	}
 	match := strings.Join(where, " AND ")
-	// Descendants of every matching session, within the tenant. UNION (not
-	// UNION ALL) ends the recursion even on a cycle.
-	tree := `WITH RECURSIVE tree(id) AS (
-			SELECT id FROM sessions WHERE ` + match + `
-			UNION
-			SELECT s.id FROM sessions s JOIN tree ON s.parent_id = tree.id WHERE s.tenant_id = ` + tenant + `
-		)`
 	// The whole tenant (q.All alone): every session is a direct match,
-	// descendants included (they share the tenant), so the tree is the
-	// tenant's sessions and no recursion is needed.
+	// descendants included (they share the tenant), so there is no tree
+	// to walk.
 	wholeTenant := len(where) == 1
-	if wholeTenant {
-		tree = `WITH tree(id) AS (SELECT id FROM sessions WHERE ` + match + `)`
-	}
 	atP, reasonP := fmt.Sprintf("$%d", len(a)+1), fmt.Sprintf("$%d", len(a)+2)
 
 	var out []*actas.Session
 	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, tree+` SELECT id FROM sessions WHERE revoked_at = 0 AND
-			id IN (SELECT id FROM tree) ORDER BY id COLLATE "C" FOR NO KEY UPDATE`, a...); err != nil {
+		// Lock the matching sessions first, in id order. A child being
+		// created under one of them holds FOR SHARE on it until it
+		// commits; once these locks are held, every child that will
+		// ever exist is visible to the next statement (or refused by
+		// CreateSession, which will find its parent revoked).
+		// A whole tenant has no tree, and may hold millions of revoked
+		// sessions: lock only the live ones.
+		live := ""
+		if wholeTenant {
+			live = " AND revoked_at = 0"
+		}
+		direct, err := queryIDs(ctx, tx, `SELECT id FROM sessions WHERE `+match+live+
+			` ORDER BY id COLLATE "C" FOR NO KEY UPDATE`, a...)
+		if err != nil {
 			return err
+		}
+		var desc []string
+		if !wholeTenant {
+			if desc, err = lockDescendants(ctx, tx, q.TenantID, direct); err != nil {
+				return err
+			}
 		}
 		rows, err := tx.Query(ctx, `UPDATE sessions SET revoked_at = `+atP+`, revoke_reason = `+reasonP+`
 			WHERE revoked_at = 0 AND `+match+` RETURNING `+sessionCols, append(a, ms(at), reason)...)
 		if err != nil {
 			return err
 		}
-		direct, err := collect(rows, scanSession)
-		if err != nil {
+		if out, err = collect(rows, scanSession); err != nil {
 			return err
 		}
-		if wholeTenant {
-			out = direct
-			return db.insertRevocations(ctx, tx, sessionRevocations(out, at))
+		if len(desc) > 0 {
+			rows, err = tx.Query(ctx, `UPDATE sessions SET revoked_at = $1, revoke_reason = $2
+				WHERE revoked_at = 0 AND id = ANY($3) RETURNING `+sessionCols,
+				ms(at), actas.ReasonParentRevoked, desc)
+			if err != nil {
+				return err
+			}
+			more, err := collect(rows, scanSession)
+			if err != nil {
+				return err
+			}
+			out = append(out, more...)
 		}
-		rows, err = tx.Query(ctx, tree+` UPDATE sessions SET revoked_at = `+atP+`, revoke_reason = `+reasonP+`
-			WHERE revoked_at = 0 AND id IN (SELECT id FROM tree) RETURNING `+sessionCols,
-			append(a, ms(at), actas.ReasonParentRevoked)...)
-		if err != nil {
-			return err
-		}
-		desc, err := collect(rows, scanSession)
-		if err != nil {
-			return err
-		}
-		out = append(direct, desc...)
-		revs := make([]*actas.Revocation, len(out))
-		for i, s := range out {
-			revs[i] = &actas.Revocation{TenantID: s.TenantID, ID: s.ID, RevokedAt: at, ExpiresAt: s.ExpiresAt}
-		}
-		return db.insertRevocations(ctx, tx, revs)
+		return db.insertRevocations(ctx, tx, sessionRevocations(out, at))
 	})
 	if err != nil {
 		return nil, wrap("revoke sessions", err)
@@ -305,6 +306,52 @@ func (db *DB) RevokeSessions(ctx context.Context, q actas.RevokeQuery, at time.T
 		return cmpOr(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
 	})
 	return out, nil
+}
+
+// lockDescendants returns the descendants (through parent_id, within the
+// tenant) of the sessions ids, locking them level by level in id order.
+// Each level's children are read after their parents are locked, so a
+// child committed meanwhile is found: see RevokeSessions.
+//
+// The tree is walked from Go, one indexed lookup per level, and not by a
+// recursive query: parent_id is ” in all but impersonation sessions, so
+// the planner's statistics say that one value matches every row, and it
+// planned the recursive step as a scan of the whole table (seconds at
+// millions of sessions). parent_id = ANY($1) is planned with the real
+// values, on sessions_parent. Impersonation cannot chain, so there is
+// one level in practice; visited ends the walk even on a cycle.
+const childrenQuery = `SELECT id FROM sessions WHERE parent_id = ANY($1) AND tenant_id = $2
+	ORDER BY id COLLATE "C" FOR NO KEY UPDATE`
+
+func lockDescendants(ctx context.Context, tx pgx.Tx, tenantID string, ids []string) ([]string, error) {
+	visited := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		visited[id] = true
+	}
+	var desc []string
+	for level := ids; len(level) > 0; {
+		children, err := queryIDs(ctx, tx, childrenQuery, level, tenantID)
+		if err != nil {
+			return nil, err
+		}
+		level = level[:0:0]
+		for _, id := range children {
+			if !visited[id] {
+				visited[id] = true
+				level = append(level, id)
+				desc = append(desc, id)
+			}
+		}
+	}
+	return desc, nil
+}
+
+func queryIDs(ctx context.Context, tx pgx.Tx, query string, args ...any) ([]string, error) {
+	rows, err := tx.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 func cmpOr(a, b int) int {

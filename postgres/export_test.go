@@ -1,0 +1,5 @@
+package postgres
+
+// ChildrenQuery is the statement RevokeSessions walks the session tree
+// with, for TestRevokeTreeIsIndexed.
+const ChildrenQuery = childrenQuery
