@@ -452,13 +452,30 @@ func (i *Issuer) mint(ctx context.Context, t *actas.Tenant, u *actas.User, s *ac
 		AuthTime: s.AuthTime.Unix(), Iss: iss, Exp: exp.Unix(), Iat: now.Unix(), Jti: actas.NewID(),
 		OriginJti: s.ID, ClientID: t.ClientID, Username: u.Username, Groups: groups, Act: act,
 	}
-	idTok, err := idKey.Sign(&id)
-	if err != nil {
-		return nil, wrap("sign ID token", err)
+	var (
+		idTok, accessTok string
+		idErr, accessErr error
+	)
+	if alg == actas.AlgRS256 {
+		// An RSA-2048 signature takes about a millisecond: sign the two
+		// tokens on two cores, halving the latency of a request when the
+		// server has a core to spare and costing ~1 µs when it has not.
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			idTok, idErr = idKey.Sign(&id)
+		}()
+		accessTok, accessErr = accessKey.Sign(&access)
+		<-done
+	} else {
+		idTok, idErr = idKey.Sign(&id)
+		accessTok, accessErr = accessKey.Sign(&access)
 	}
-	accessTok, err := accessKey.Sign(&access)
-	if err != nil {
-		return nil, wrap("sign access token", err)
+	if idErr != nil {
+		return nil, wrap("sign ID token", idErr)
+	}
+	if accessErr != nil {
+		return nil, wrap("sign access token", accessErr)
 	}
 	i.seen.put(tokenDigest(idTok), t.ID, idKey.KID, &id)
 	i.seen.put(tokenDigest(accessTok), t.ID, accessKey.KID, &access)
