@@ -31,8 +31,8 @@ type stmtCache struct {
 // package, so it is never reached in practice.
 const maxStmts = 256
 
-// prepared returns query prepared on pool, or nil if it cannot be (the
-// caller then runs the query as text).
+// prepared returns query prepared on pool, or nil if it cannot be or the
+// cache is full (the caller then runs the query as text).
 func (db *DB) prepared(ctx context.Context, pool *sql.DB, query string) *sql.Stmt {
 	c := &db.gc.stmts
 	k := stmtKey{pool, query}
@@ -56,7 +56,11 @@ func (db *DB) prepared(ctx context.Context, pool *sql.DB, query string) *sql.Stm
 		c.m = make(map[stmtKey]*sql.Stmt)
 	}
 	if len(c.m) >= maxStmts {
-		return s // used once; closed with the pool
+		// Not cached, so nobody would close it: a statement handed
+		// out here would hold its connection's resources until the pool
+		// closes.
+		_ = s.Close()
+		return nil
 	}
 	c.m[k] = s
 	return s
