@@ -89,9 +89,7 @@ func GenerateKey(s *Sealer, tenantID, use, alg string, now time.Time) (*actas.Si
 	if err != nil {
 		return nil, fmt.Errorf("generate key: %w", err)
 	}
-	var id [16]byte
-	_, _ = rand.Read(id[:])
-	kid := base64.RawURLEncoding.EncodeToString(id[:])
+	kid := newKID()
 	return &actas.SigningKey{
 		KID:        kid,
 		TenantID:   tenantID,
@@ -262,4 +260,18 @@ func JWKS(keys []*Key) ([]byte, error) {
 		set.Keys = append(set.Keys, j)
 	}
 	return json.Marshal(set)
+}
+
+// newKID returns a random key id: 16 bytes, base64url. One in 64 would
+// start with '-', which a command line takes for a flag (`actas keys
+// retire -AjIJ…` fails): those are drawn again, as are ids starting with
+// '_', so that every kid starts with a letter or a digit.
+func newKID() string {
+	for {
+		var id [16]byte
+		_, _ = rand.Read(id[:])
+		if kid := base64.RawURLEncoding.EncodeToString(id[:]); kid[0] != '-' && kid[0] != '_' {
+			return kid
+		}
+	}
 }
