@@ -67,37 +67,10 @@ func (i *Issuer) SignIn(ctx context.Context, c *Client, r SignInRequest) (*Resul
 		return nil, errNoPassword
 	}
 	now := i.now()
-	userKey := actas.NormalizeUsername(truncate(r.Username, actas.MaxUsernameLen))
-	policy := throttlePolicy(t.Settings)
-	if d := i.throttle.begin(policy, t.ID, userKey, r.IP, now); d > 0 {
-		return nil, &actas.Error{Code: actas.ETHROTTLED, Message: "Too many failed attempts, try again later", RetryAfter: retryAfterSeconds(d)}
+	u, err := i.verifyCredentials(ctx, t, r.Username, r.Password, r.IP, now)
+	if err != nil {
+		return nil, err
 	}
-	var u *actas.User
-	var err error
-	if actas.ValidUsername(r.Username) {
-		u, err = i.store.UserByUsername(ctx, t.ID, r.Username)
-		if err != nil && !errors.Is(err, actas.ErrNotFound) {
-			i.throttle.undo(t.ID, userKey, r.IP)
-			return nil, wrap("sign in", err)
-		}
-	}
-	var ok bool
-	if u == nil {
-		ok, err = i.hasher.VerifyDummy(ctx, r.Password)
-	} else {
-		ok, err = i.hasher.Verify(ctx, u.PasswordHash, r.Password)
-	}
-	switch {
-	case errors.Is(err, password.ErrBusy):
-		i.throttle.undo(t.ID, userKey, r.IP)
-		return nil, errOverloaded
-	case err != nil:
-		i.throttle.undo(t.ID, userKey, r.IP)
-		return nil, wrap("verify password", err)
-	case !ok || u == nil:
-		return nil, errBadCredentials // counted by begin
-	}
-	i.throttle.succeed(t.ID, userKey, r.IP)
 	switch {
 	case !u.Active():
 		return nil, errUserDisabled
@@ -146,6 +119,52 @@ func (i *Issuer) SignIn(ctx context.Context, c *Client, r SignInRequest) (*Resul
 	}
 	res.RefreshToken = refresh
 	return res, nil
+}
+
+// verifyCredentials is the one credential check: every path that checks a
+// password (sign-in, a password change, the hosted sign-in page) goes
+// through it, so the throttle and the hasher are driven in one place.
+//
+// It returns the user when the password is right, whatever the user's
+// status; the caller decides what a disabled user or a required password
+// change means on its path. Unknown user and wrong password take the same
+// path through the hasher and give the same error, so neither message nor
+// time tells them apart. Other errors: a throttle refusal (ETHROTTLED with
+// Retry-After), errOverloaded when the hasher is saturated, or a wrapped
+// storage error.
+func (i *Issuer) verifyCredentials(ctx context.Context, t *actas.Tenant, username, pw, ip string, now time.Time) (*actas.User, error) {
+	userKey := actas.NormalizeUsername(truncate(username, actas.MaxUsernameLen))
+	policy := throttlePolicy(t.Settings)
+	if d := i.throttle.begin(policy, t.ID, userKey, ip, now); d > 0 {
+		return nil, &actas.Error{Code: actas.ETHROTTLED, Message: "Too many failed attempts, try again later", RetryAfter: retryAfterSeconds(d)}
+	}
+	var u *actas.User
+	var err error
+	if actas.ValidUsername(username) {
+		u, err = i.store.UserByUsername(ctx, t.ID, username)
+		if err != nil && !errors.Is(err, actas.ErrNotFound) {
+			i.throttle.undo(t.ID, userKey, ip)
+			return nil, wrap("sign in", err)
+		}
+	}
+	var ok bool
+	if u == nil {
+		ok, err = i.hasher.VerifyDummy(ctx, pw)
+	} else {
+		ok, err = i.hasher.Verify(ctx, u.PasswordHash, pw)
+	}
+	switch {
+	case errors.Is(err, password.ErrBusy):
+		i.throttle.undo(t.ID, userKey, ip)
+		return nil, errOverloaded
+	case err != nil:
+		i.throttle.undo(t.ID, userKey, ip)
+		return nil, wrap("verify password", err)
+	case !ok || u == nil:
+		return nil, errBadCredentials // counted by begin
+	}
+	i.throttle.succeed(t.ID, userKey, ip)
+	return u, nil
 }
 
 // userChanged reports whether u is gone, disabled, or has another password
