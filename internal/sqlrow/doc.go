@@ -5,4 +5,5 @@
 //
 // What differs between the databases stays in their own packages:
 // opening, transactions, error mapping, placeholders, locking SQL, group
+// commit, the statement cache and notifications.
 package sqlrow
