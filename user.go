@@ -2,9 +2,7 @@ package actas
 
 import (
 	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // User statuses.
@@ -27,7 +25,7 @@ var PrivilegedGroups = []string{GroupAdmin, GroupImpersonator}
 type User struct {
 	ID                 string // UUID, the sub claim
 	TenantID           string
-	Username           string // canonical form as created; unique per tenant case-insensitively
+	Username           string // CanonicalUsername's form when created (username.go); unique per tenant
 	Email              string
 	EmailVerified      bool
 	PasswordHash       string // argon2id PHC string
@@ -44,33 +42,14 @@ func (u *User) Active() bool { return u.Status == UserActive }
 // InGroup reports whether the user is in group g.
 func (u *User) InGroup(g string) bool { return slices.Contains(u.Groups, g) }
 
-// NormalizeUsername returns the form usernames are compared in: Unicode
-// simple case folding via strings.ToLower, as usernames compare
-// case-insensitively.
-func NormalizeUsername(u string) string { return strings.ToLower(u) }
-
 // Bounds on user input.
 const (
-	MaxUsernameLen = 128
+	MaxUsernameLen = 128 // characters, after the PRECIS mapping (username.go)
 	MaxPasswordLen = 1024
 	MaxEmailLen    = 254
 	MaxGroupLen    = 64
 	MaxGroups      = 64
 )
-
-// ValidUsername reports whether u is an acceptable username: 1–128 bytes
-// of valid UTF-8 with no control characters or surrounding spaces.
-func ValidUsername(u string) bool {
-	if u == "" || len(u) > MaxUsernameLen || !utf8.ValidString(u) || strings.TrimSpace(u) != u {
-		return false
-	}
-	for _, r := range u {
-		if r < 0x20 || r == 0x7f {
-			return false
-		}
-	}
-	return true
-}
 
 // ValidGroup reports whether g is an acceptable group name.
 func ValidGroup(g string) bool {

@@ -196,8 +196,9 @@ func (i *Issuer) CreateUser(ctx context.Context, r CreateUserRequest) (*actas.Us
 	if err != nil {
 		return nil, err
 	}
-	if !actas.ValidUsername(r.Username) {
-		return nil, actas.Errorf(actas.EINVALID, "invalid username: 1-%d bytes of UTF-8 with no control characters or surrounding spaces", actas.MaxUsernameLen)
+	username, err := actas.CanonicalUsername(r.Username)
+	if err != nil {
+		return nil, actas.Errorf(actas.EINVALID, "%s", err.Error())
 	}
 	if err := checkPassword(t.Settings, r.Password); err != nil {
 		return nil, err
@@ -215,12 +216,12 @@ func (i *Issuer) CreateUser(ctx context.Context, r CreateUserRequest) (*actas.Us
 	}
 	now := i.now()
 	u := &actas.User{
-		ID: actas.NewID(), TenantID: t.ID, Username: r.Username, Email: r.Email,
+		ID: actas.NewID(), TenantID: t.ID, Username: username, Email: r.Email,
 		EmailVerified: r.EmailVerified, PasswordHash: hash, Status: actas.UserActive,
 		MustChangePassword: r.MustChangePassword, Groups: groups, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := i.store.CreateUser(ctx, u); errors.Is(err, actas.ErrConflict) {
-		return nil, actas.Errorf(actas.ECONFLICT, "tenant %q already has a user %q", r.Tenant, r.Username)
+		return nil, actas.Errorf(actas.ECONFLICT, "tenant %q already has a user %q", r.Tenant, username)
 	} else if err != nil {
 		return nil, wrap("create user", err)
 	}

@@ -61,7 +61,7 @@ func (i *Issuer) Impersonate(ctx context.Context, c *Client, r ImpersonateReques
 		action = actas.ActionTokenExchange
 	}
 	ev := &actas.AuditEvent{
-		Time: now, TenantID: t.ID, Action: action, Subject: truncate(r.Username, actas.MaxUsernameLen),
+		Time: now, TenantID: t.ID, Action: action, Subject: truncate(r.Username, actas.MaxUsernameBytes),
 		APIKeyID: c.APIKeyID, IP: r.IP, UserAgent: truncate(r.UserAgent, 512),
 		Reason: truncate(r.Reason, MaxReasonLen), Outcome: actas.OutcomeDenied,
 	}
@@ -106,7 +106,7 @@ func (i *Issuer) Impersonate(ctx context.Context, c *Client, r ImpersonateReques
 		return deny(ErrReasonRequired)
 	}
 	var target *actas.User
-	if actas.ValidUsername(r.Username) {
+	if len(r.Username) <= actas.MaxUsernameBytes && utf8.ValidString(r.Username) {
 		target, err = i.store.UserByUsername(ctx, t.ID, r.Username)
 		if err != nil && !errors.Is(err, actas.ErrNotFound) {
 			return nil, wrap("impersonate", err)

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"time"
+	"unicode/utf8"
 
 	"github.com/actas-dev/actas"
 	"github.com/actas-dev/actas/password"
@@ -133,17 +134,29 @@ func (i *Issuer) SignIn(ctx context.Context, c *Client, r SignInRequest) (*Resul
 // Retry-After), errOverloaded when the hasher is saturated, or a wrapped
 // storage error.
 func (i *Issuer) verifyCredentials(ctx context.Context, t *actas.Tenant, username, pw, ip string, now time.Time) (*actas.User, error) {
-	userKey := actas.NormalizeUsername(truncate(username, actas.MaxUsernameLen))
-	policy := throttlePolicy(t.Settings)
-	if d := i.throttle.begin(policy, t.ID, userKey, ip, now); d > 0 {
-		return nil, &actas.Error{Code: actas.ETHROTTLED, Message: "Too many failed attempts, try again later", RetryAfter: retryAfterSeconds(d)}
+	// Every spelling of one account shares its budget; a name too long
+	// to be any user's is throttled by its first bytes and looked up not
+	// at all.
+	userKey := actas.NormalizeUsername(truncate(username, actas.MaxUsernameBytes))
+	policy := throttlePolicy(i.throttle.p, t.Settings)
+	known, err := i.sharedThrottle(ctx, t.ID, userKey, ip, policy, now)
+	if err != nil {
+		return nil, err
 	}
+	r, d, err := i.throttle.reserve(ctx, policy, t.ID, userKey, ip, now, known)
+	switch {
+	case d > 0:
+		return nil, &actas.Error{Code: actas.ETHROTTLED, Message: "Too many failed attempts, try again later", RetryAfter: retryAfterSeconds(d)}
+	case errors.Is(err, errThrottleBusy):
+		return nil, errOverloaded
+	case err != nil:
+		return nil, wrap("sign in", err)
+	}
+	defer r.release() // a password never checked counts for nothing
 	var u *actas.User
-	var err error
-	if actas.ValidUsername(username) {
+	if username != "" && len(username) <= actas.MaxUsernameBytes && utf8.ValidString(username) {
 		u, err = i.store.UserByUsername(ctx, t.ID, username)
 		if err != nil && !errors.Is(err, actas.ErrNotFound) {
-			i.throttle.undo(t.ID, userKey, ip)
 			return nil, wrap("sign in", err)
 		}
 	}
@@ -155,15 +168,16 @@ func (i *Issuer) verifyCredentials(ctx context.Context, t *actas.Tenant, usernam
 	}
 	switch {
 	case errors.Is(err, password.ErrBusy):
-		i.throttle.undo(t.ID, userKey, ip)
 		return nil, errOverloaded
 	case err != nil:
-		i.throttle.undo(t.ID, userKey, ip)
 		return nil, wrap("verify password", err)
 	case !ok || u == nil:
-		return nil, errBadCredentials // counted by begin
+		r.fail()
+		i.recordSharedFailure(ctx, t.ID, userKey, ip, policy, now)
+		return nil, errBadCredentials
 	}
-	i.throttle.succeed(t.ID, userKey, ip)
+	r.ok()
+	i.clearSharedPair(ctx, t.ID, userKey, ip, known)
 	return u, nil
 }
 

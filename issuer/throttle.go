@@ -1,12 +1,15 @@
 package issuer
 
 import (
+	"container/list"
+	"context"
+	"errors"
 	"math"
 	"net/netip"
-
-	"github.com/actas-dev/actas"
 	"sync"
 	"time"
+
+	"github.com/actas-dev/actas"
 )
 
 // ThrottlePolicy bounds password guessing. Failures are counted per
@@ -14,6 +17,13 @@ import (
 // past a threshold each key waits an exponentially growing delay (base,
 // doubling, capped) before it may try again. Counts are forgotten after
 // Window without failures.
+//
+// Failures are what is counted, never attempts: a right password costs a
+// key nothing, however many sign-ins of one user run at once. Parallel
+// wrong guesses still cannot test more passwords than a key's budget:
+// at most its remaining budget may be in flight (hashing) at once, and
+// attempts beyond that wait, at most MaxWait and at most MaxWaiting per
+// key, for the outcome of those in flight (see reserve).
 //
 // Lockout as denial of service: a per-username lock is what lets an
 // attacker lock a victim out (Keycloak's docs warn of it). actas keeps the
@@ -31,6 +41,9 @@ type ThrottlePolicy struct {
 	UserCap       time.Duration // longest delay for the username key
 	Window        time.Duration // failures older than this are forgotten
 	MaxKeys       int           // memory bound
+	MaxWait       time.Duration // longest an attempt waits for those in flight
+	MaxWaiting    int           // attempts waiting on one key at once
+	MaxWaitingAll int           // attempts waiting on all keys at once
 }
 
 // DefaultThrottle is the policy of a tenant with default settings.
@@ -43,12 +56,15 @@ var DefaultThrottle = ThrottlePolicy{
 	UserCap:       time.Minute,
 	Window:        time.Hour,
 	MaxKeys:       200_000,
+	MaxWait:       5 * time.Second,
+	MaxWaiting:    256,
+	MaxWaitingAll: 4096,
 }
 
-// throttlePolicy returns a tenant's policy: the defaults with the
-// tenant's limits.
-func throttlePolicy(s actas.TenantSettings) ThrottlePolicy {
-	p := DefaultThrottle
+// throttlePolicy returns a tenant's policy: the issuer's base policy
+// with the tenant's limits.
+func throttlePolicy(base ThrottlePolicy, s actas.TenantSettings) ThrottlePolicy {
+	p := base
 	p.PairThreshold = s.ThrottlePairFailures
 	p.IPThreshold = s.ThrottleIPFailures
 	p.UserThreshold = s.ThrottleUserFailures
@@ -57,29 +73,85 @@ func throttlePolicy(s actas.TenantSettings) ThrottlePolicy {
 	return p
 }
 
+// errThrottleBusy: an attempt could not wait for the outcome of those in
+// flight (queue full, waited MaxWait, or no memory for its keys). Nothing
+// was counted; the caller answers 503 with Retry-After, as for a
+// saturated hasher.
+var errThrottleBusy = errors.New("throttle: too many attempts waiting")
+
 type throttleEntry struct {
-	failures int
-	last     time.Time
-	until    time.Time
+	key       string
+	failures  int
+	threshold int // of the last failure's policy
+	last      time.Time
+	until     time.Time
+	inflight  int           // reservations holding this key
+	waiting   int           // attempts waiting for one of them to settle
+	changed   chan struct{} // closed when one settles; nil while nobody waits
+	elem      *list.Element // in throttle.lru
 }
 
-// throttle is an in-memory failure counter. Each replica keeps its own;
-// see docs/design.md for why that is enough. Its memory bound and window
-// come from p; the thresholds and caps of each call come from the
-// tenant's policy.
+// count returns the failures that still count at now.
+func (e *throttleEntry) count(p ThrottlePolicy, now time.Time) int {
+	if now.Sub(e.last) > p.Window {
+		return 0
+	}
+	return e.failures
+}
+
+// budget is how many attempts on the key may be in flight at once: its
+// failures left before delays start, and one probe at a time past the
+// threshold once a delay has run out.
+func (e *throttleEntry) budget(p ThrottlePolicy, threshold int, now time.Time) int {
+	return max(1, threshold-e.count(p, now))
+}
+
+// harmless reports whether forgetting the entry costs an attacker
+// nothing: nothing in flight or waiting, no delay running, and fewer
+// failures than its threshold (or none within the window).
+func (e *throttleEntry) harmless(p ThrottlePolicy, now time.Time) bool {
+	return e.inflight == 0 && e.waiting == 0 && !e.until.After(now) &&
+		(e.count(p, now) < max(1, e.threshold) || e.failures == 0)
+}
+
+func (e *throttleEntry) notify() {
+	if e.changed != nil {
+		close(e.changed)
+		e.changed = nil
+	}
+}
+
+// throttle is the failure counter of one replica. With a store that
+// implements actas.ThrottleStore, the per-user and per-pair counts are
+// also kept there, so replicas share them (verifyCredentials). Its memory
+// bound and window come from p; the thresholds and caps of each call
+// come from the tenant's policy.
 type throttle struct {
-	p  ThrottlePolicy
-	mu sync.Mutex
-	m  map[string]*throttleEntry
+	p       ThrottlePolicy
+	mu      sync.Mutex
+	m       map[string]*throttleEntry
+	lru     list.List // of *throttleEntry, least recently failed or reserved first
+	waiting int       // attempts waiting, over all keys
 }
 
 func newThrottle(p ThrottlePolicy) *throttle {
 	return &throttle{p: p, m: make(map[string]*throttleEntry)}
 }
 
-func throttleKeys(tenantID, username, ip string) (pair, addr, user string) {
+// throttleKey is one key of an attempt with its policy.
+type throttleKey struct {
+	k         string
+	threshold int
+	cap       time.Duration
+}
+
+func throttleKeys(p ThrottlePolicy, tenantID, username, ip string) [3]throttleKey {
 	ip = addressKey(ip)
-	return "p\x00" + tenantID + "\x00" + username + "\x00" + ip, "a\x00" + tenantID + "\x00" + ip, "u\x00" + tenantID + "\x00" + username
+	return [3]throttleKey{
+		{"p\x00" + tenantID + "\x00" + username + "\x00" + ip, p.PairThreshold, p.Cap},
+		{"a\x00" + tenantID + "\x00" + ip, p.IPThreshold, p.Cap},
+		{"u\x00" + tenantID + "\x00" + username, p.UserThreshold, p.UserCap},
+	}
 }
 
 // addressKey is the unit an address is counted in: an IPv4 address, or
@@ -97,116 +169,235 @@ func addressKey(ip string) string {
 	return p.String()
 }
 
-// wait returns how long the caller must wait before trying, or 0.
-func (t *throttle) wait(tenantID, username, ip string, now time.Time) time.Duration {
-	pair, addr, user := throttleKeys(tenantID, username, ip)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.waitLocked(now, pair, addr, user)
+// shared is what a ThrottleStore holds for a key: the failures of every
+// replica. verifyCredentials reads it before reserving.
+type shared struct {
+	failures int
+	last     time.Time
 }
 
-func (t *throttle) waitLocked(now time.Time, keys ...string) time.Duration {
+// reservation is the right to check one password against the keys of an
+// attempt. The caller settles it with fail or ok, and releases it in any
+// case (a deferred release after fail or ok does nothing): an attempt
+// whose password was never checked counts for nothing.
+type reservation struct {
+	t       *throttle
+	p       ThrottlePolicy
+	now     time.Time
+	keys    [3]throttleKey
+	entries [3]*throttleEntry
+	done    bool
+}
+
+// reserve waits until every key of the attempt has budget for one more
+// attempt in flight, and takes it. It returns a positive wait if a key is
+// under a delay (the caller answers 429 with Retry-After), errThrottleBusy
+// if the attempt could not wait, or ctx's error. known, if not nil, gives
+// the counts other replicas share for some keys (by index in the keys).
+func (t *throttle) reserve(ctx context.Context, p ThrottlePolicy, tenantID, username, ip string, now time.Time, known map[int]shared) (*reservation, time.Duration, error) {
+	keys := throttleKeys(p, tenantID, username, ip)
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for {
+		var es [3]*throttleEntry
+		for n, k := range keys {
+			e := t.entry(k.k, now)
+			if e == nil {
+				return nil, 0, errThrottleBusy // memory full of keys that matter
+			}
+			if s, ok := known[n]; ok {
+				t.merge(p, e, k, s, now)
+			}
+			es[n] = e
+		}
+		var wait time.Duration
+		var blocked *throttleEntry
+		for n, e := range es {
+			if e.until.After(now) {
+				wait = max(wait, e.until.Sub(now))
+			}
+			if blocked == nil && e.inflight >= e.budget(p, keys[n].threshold, now) {
+				blocked = e
+			}
+		}
+		if wait > 0 {
+			return nil, wait, nil
+		}
+		if blocked == nil {
+			for _, e := range es {
+				e.inflight++
+				t.lru.MoveToBack(e.elem)
+			}
+			return &reservation{t: t, p: p, now: now, keys: keys, entries: es}, 0, nil
+		}
+		// Wait for an attempt in flight on the blocked key to settle: if
+		// it was right, budget is left; if wrong, the key may now be
+		// under a delay, which the next turn reports.
+		if blocked.waiting >= p.MaxWaiting || t.waiting >= p.MaxWaitingAll {
+			return nil, 0, errThrottleBusy
+		}
+		if timer == nil {
+			timer = time.NewTimer(p.MaxWait)
+		}
+		if blocked.changed == nil {
+			blocked.changed = make(chan struct{})
+		}
+		ch := blocked.changed
+		blocked.waiting++
+		t.waiting++
+		t.mu.Unlock()
+		var err error
+		select {
+		case <-ch:
+		case <-timer.C:
+			err = errThrottleBusy
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		t.mu.Lock()
+		blocked.waiting--
+		t.waiting--
+		if err != nil {
+			return nil, 0, err
+		}
+	}
+}
+
+// entry returns the entry of k, making one if needed. To stay within the
+// memory bound it forgets the least recently used harmless entry; entries
+// that matter (a delay running, a count at its threshold, an attempt in
+// flight or waiting) are kept, and if a bounded look finds none to
+// forget, entry returns nil: the new key is refused rather than an old
+// penalty dropped (no failing open under a spray of keys).
+func (t *throttle) entry(k string, now time.Time) *throttleEntry {
+	if e := t.m[k]; e != nil {
+		return e
+	}
+	if len(t.m) >= t.p.MaxKeys && !t.evict(now) {
+		return nil
+	}
+	e := &throttleEntry{key: k}
+	e.elem = t.lru.PushBack(e)
+	t.m[k] = e
+	return e
+}
+
+// evictScan bounds the entries one eviction looks at. Entries that
+// matter are moved to the back as they are passed over, so the next
+// eviction looks at others.
+const evictScan = 64
+
+func (t *throttle) evict(now time.Time) bool {
+	for range min(evictScan, t.lru.Len()) {
+		el := t.lru.Front()
+		e := el.Value.(*throttleEntry)
+		if e.harmless(t.p, now) {
+			t.lru.Remove(el)
+			delete(t.m, e.key)
+			return true
+		}
+		t.lru.MoveToBack(el)
+	}
+	return false
+}
+
+// merge raises e to what the store says every replica counted for k.
+func (t *throttle) merge(p ThrottlePolicy, e *throttleEntry, k throttleKey, s shared, now time.Time) {
+	if now.Sub(s.last) > p.Window || (s.failures <= e.count(p, now) && !s.last.After(e.last)) {
+		return
+	}
+	e.failures, e.last, e.threshold = s.failures, s.last, k.threshold
+	if over := e.failures - k.threshold; over >= 0 {
+		e.until = maxTime(e.until, s.last.Add(delay(p, over, k.cap)))
+	}
+}
+
+// fail settles the reservation as a wrong password: every key counts one
+// failure.
+func (r *reservation) fail() {
+	r.settle(func(n int, e *throttleEntry, k throttleKey) { r.t.bump(r.p, e, k, r.now) })
+}
+
+// ok settles the reservation as a right password: it clears the count of
+// the (username, address) pair, the only thing a right password proves.
+// The address and username counts stay and decay with time, so neither
+// an address signing in to an account it owns between guesses at others,
+// nor a victim's own sign-ins, hands an attacker a fresh budget.
+func (r *reservation) ok() {
+	r.settle(func(n int, e *throttleEntry, _ throttleKey) {
+		if n == 0 {
+			e.failures, e.until = 0, time.Time{}
+		}
+	})
+}
+
+// release settles an unsettled reservation as an attempt whose password
+// was never checked (the hasher was busy, the store failed): it counts
+// for nothing.
+func (r *reservation) release() { r.settle(nil) }
+
+func (r *reservation) settle(fn func(int, *throttleEntry, throttleKey)) {
+	if r.done {
+		return
+	}
+	r.done = true
+	t := r.t
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for n, e := range r.entries {
+		e.inflight--
+		if fn != nil {
+			fn(n, e, r.keys[n])
+		}
+		e.notify()
+	}
+}
+
+func (t *throttle) bump(p ThrottlePolicy, e *throttleEntry, k throttleKey, now time.Time) {
+	if now.Sub(e.last) > p.Window {
+		e.failures = 0
+	}
+	e.failures++
+	e.last = now
+	e.threshold = k.threshold
+	if over := e.failures - k.threshold; over >= 0 {
+		e.until = now.Add(delay(p, over, k.cap))
+	}
+	t.lru.MoveToBack(e.elem)
+}
+
+// delay is the wait after failures past the threshold: Base, doubling,
+// capped.
+func delay(p ThrottlePolicy, over int, limit time.Duration) time.Duration {
+	d := time.Duration(float64(p.Base) * math.Pow(2, float64(min(over, 30))))
+	return min(d, limit)
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// wait returns how long an attempt with these keys must wait before it
+// may be checked, or 0.
+func (t *throttle) wait(tenantID, username, ip string, now time.Time) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	var d time.Duration
-	for _, k := range keys {
-		if e := t.m[k]; e != nil && e.until.After(now) {
+	for _, k := range throttleKeys(t.p, tenantID, username, ip) {
+		if e := t.m[k.k]; e != nil && e.until.After(now) {
 			d = max(d, e.until.Sub(now))
 		}
 	}
 	return d
-}
-
-// begin is called before a password is checked. If the caller must wait
-// it returns how long; otherwise it counts the attempt as a failure at
-// once, so that a burst of parallel guesses is counted before any of
-// them has finished hashing. The caller then reports success (succeed)
-// or that no password was checked at all (undo); a failure needs no
-// further call.
-func (t *throttle) begin(p ThrottlePolicy, tenantID, username, ip string, now time.Time) time.Duration {
-	pair, addr, user := throttleKeys(tenantID, username, ip)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if d := t.waitLocked(now, pair, addr, user); d > 0 {
-		return d
-	}
-	t.failLocked(p, now, pair, addr, user)
-	return 0
-}
-
-// fail records a failed attempt under policy p.
-func (t *throttle) fail(p ThrottlePolicy, tenantID, username, ip string, now time.Time) {
-	pair, addr, user := throttleKeys(tenantID, username, ip)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.failLocked(p, now, pair, addr, user)
-}
-
-func (t *throttle) failLocked(p ThrottlePolicy, now time.Time, pair, addr, user string) {
-	if len(t.m)+3 > t.p.MaxKeys { // a failure adds up to three keys
-		t.sweep(now)
-	}
-	t.bump(p, pair, p.PairThreshold, p.Cap, now)
-	t.bump(p, addr, p.IPThreshold, p.Cap, now)
-	t.bump(p, user, p.UserThreshold, p.UserCap, now)
-}
-
-func (t *throttle) bump(p ThrottlePolicy, k string, threshold int, limit time.Duration, now time.Time) {
-	e := t.m[k]
-	if e == nil || now.Sub(e.last) > t.p.Window {
-		e = &throttleEntry{}
-		t.m[k] = e
-	}
-	e.failures++
-	e.last = now
-	if over := e.failures - threshold; over >= 0 {
-		d := time.Duration(float64(p.Base) * math.Pow(2, float64(min(over, 30))))
-		e.until = now.Add(min(d, limit))
-	}
-}
-
-// unbump takes back one counted failure of k.
-func (t *throttle) unbump(k string) {
-	if e := t.m[k]; e != nil && e.failures > 0 {
-		e.failures--
-	}
-}
-
-// succeed forgets the failures of the (username, address) pair and of the
-// username: the right password from this address proves nothing is amiss
-// here. The address count only loses the attempt begin counted, so one
-// address cannot reset its own count by signing in to an account it owns
-// between guesses at others.
-func (t *throttle) succeed(tenantID, username, ip string) {
-	pair, addr, user := throttleKeys(tenantID, username, ip)
-	t.mu.Lock()
-	delete(t.m, pair)
-	delete(t.m, user)
-	t.unbump(addr)
-	t.mu.Unlock()
-}
-
-// undo takes back the failure begin counted for an attempt whose password
-// was never checked (the hasher was busy, the store failed).
-func (t *throttle) undo(tenantID, username, ip string) {
-	pair, addr, user := throttleKeys(tenantID, username, ip)
-	t.mu.Lock()
-	t.unbump(pair)
-	t.unbump(addr)
-	t.unbump(user)
-	t.mu.Unlock()
-}
-
-// sweep drops entries that no longer matter; if that frees too little,
-// it drops everything (failing open on memory pressure rather than
-// growing without bound).
-func (t *throttle) sweep(now time.Time) {
-	for k, e := range t.m {
-		if now.Sub(e.last) > t.p.Window || (!e.until.After(now) && e.failures < t.p.PairThreshold) {
-			delete(t.m, k)
-		}
-	}
-	if len(t.m)+3 > t.p.MaxKeys*9/10 {
-		clear(t.m)
-	}
 }
 
 // retryAfterSeconds rounds a wait up to whole seconds, at least 1.

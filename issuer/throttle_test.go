@@ -1,27 +1,60 @@
 package issuer
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
-func TestThrottlePairBackoffDoubles(t *testing.T) {
-	th := newThrottle(DefaultThrottle)
-	now := time.Unix(1_700_000_000, 0)
-	for i := 0; i < DefaultThrottle.PairThreshold-1; i++ {
-		th.fail(DefaultThrottle, "t", "alice", "1.2.3.4", now)
-		if d := th.wait("t", "alice", "1.2.3.4", now); d != 0 {
-			t.Fatalf("throttled after %d failures: %s", i+1, d)
+// attempt reserves, as verifyCredentials does, and settles with right.
+// It returns the wait of a refusal, or the reservation error.
+func attempt(t *testing.T, th *throttle, p ThrottlePolicy, user, ip string, now time.Time, right bool) (time.Duration, error) {
+	t.Helper()
+	r, d, err := th.reserve(context.Background(), p, "t", user, ip, now, nil)
+	if d > 0 || err != nil {
+		return d, err
+	}
+	defer r.release()
+	if right {
+		r.ok()
+	} else {
+		r.fail()
+	}
+	return 0, nil
+}
+
+func mustFail(t *testing.T, th *throttle, p ThrottlePolicy, user, ip string, now time.Time, n int) {
+	t.Helper()
+	for i := range n {
+		if d, err := attempt(t, th, p, user, ip, now, false); d != 0 || err != nil {
+			t.Fatalf("failure %d refused: %s %v", i+1, d, err)
 		}
 	}
-	want := DefaultThrottle.Base
+}
+
+func TestThrottlePairBackoffDoubles(t *testing.T) {
+	p := DefaultThrottle
+	th := newThrottle(p)
+	now := time.Unix(1_700_000_000, 0)
+	mustFail(t, th, p, "alice", "1.2.3.4", now, p.PairThreshold-1)
+	if d := th.wait("t", "alice", "1.2.3.4", now); d != 0 {
+		t.Fatalf("throttled below the threshold: %s", d)
+	}
+	want := p.Base
 	for range 5 {
-		th.fail(DefaultThrottle, "t", "alice", "1.2.3.4", now)
+		mustFail(t, th, p, "alice", "1.2.3.4", now, 1)
 		if d := th.wait("t", "alice", "1.2.3.4", now); d != want {
 			t.Fatalf("wait = %s, want %s", d, want)
 		}
+		// Under a delay, an attempt is refused with it, and not counted.
+		if d, _ := attempt(t, th, p, "alice", "1.2.3.4", now, false); d != want {
+			t.Fatalf("attempt under a delay: wait %s, want %s", d, want)
+		}
+		now = now.Add(want)
 		want *= 2
 	}
 	// Another address, the victim's, is not held back by the pair.
@@ -36,42 +69,70 @@ func TestThrottlePairBackoffDoubles(t *testing.T) {
 }
 
 func TestThrottleIsCapped(t *testing.T) {
-	th := newThrottle(DefaultThrottle)
+	p := DefaultThrottle
+	th := newThrottle(p)
 	now := time.Unix(1_700_000_000, 0)
-	for range 200 {
-		th.fail(DefaultThrottle, "t", "alice", "1.2.3.4", now)
+	for range 200 { // each failure once the last delay has passed
+		mustFail(t, th, p, "alice", "1.2.3.4", now, 1)
+		now = now.Add(p.Cap)
 	}
-	if d := th.wait("t", "alice", "1.2.3.4", now); d != DefaultThrottle.Cap {
-		t.Fatalf("wait = %s, want the cap %s", d, DefaultThrottle.Cap)
+	mustFail(t, th, p, "alice", "1.2.3.4", now, 1)
+	if d := th.wait("t", "alice", "1.2.3.4", now); d != p.Cap {
+		t.Fatalf("wait = %s, want the cap %s", d, p.Cap)
 	}
 	// The username key saturates at its short cap: from a fresh address
 	// the victim waits at most UserCap, never a lock the attacker holds.
-	if d := th.wait("t", "alice", "9.9.9.9", now); d > DefaultThrottle.UserCap || d == 0 {
-		t.Fatalf("victim from a new address waits %s, want (0, %s]", d, DefaultThrottle.UserCap)
+	if d := th.wait("t", "alice", "9.9.9.9", now); d > p.UserCap || d == 0 {
+		t.Fatalf("victim from a new address waits %s, want (0, %s]", d, p.UserCap)
 	}
-	// The delay ends.
-	later := now.Add(DefaultThrottle.Cap + time.Second)
+	later := now.Add(p.Cap + time.Second)
 	if d := th.wait("t", "alice", "1.2.3.4", later); d != 0 {
 		t.Fatalf("still throttled after the cap: %s", d)
 	}
 }
 
-func TestThrottleForgetsAndSucceeds(t *testing.T) {
-	th := newThrottle(DefaultThrottle)
+// TestThrottleSuccessClearsOnlyThePair: a right password proves the
+// (user, address) pair, nothing more. The per-user count of failures
+// from elsewhere stays, so a victim's own sign-ins hand an attacker spread
+// over many addresses no fresh budget; the address count stays too.
+func TestThrottleSuccessClearsOnlyThePair(t *testing.T) {
+	p := DefaultThrottle
+	p.UserThreshold = 10
+	th := newThrottle(p)
 	now := time.Unix(1_700_000_000, 0)
-	for range DefaultThrottle.PairThreshold {
-		th.fail(DefaultThrottle, "t", "alice", "1.2.3.4", now)
+	mustFail(t, th, p, "alice", "192.0.2.1", now, p.PairThreshold-1)
+	for n := range p.UserThreshold - p.PairThreshold { // the attacker, one guess per address
+		mustFail(t, th, p, "alice", fmt.Sprintf("198.51.100.%d", n+1), now, 1)
 	}
-	th.succeed("t", "alice", "1.2.3.4")
-	if d := th.wait("t", "alice", "1.2.3.4", now); d != 0 {
-		t.Fatalf("success did not clear the pair: %s", d)
+	if _, err := attempt(t, th, p, "alice", "192.0.2.1", now, true); err != nil {
+		t.Fatal(err)
 	}
-	for range DefaultThrottle.PairThreshold - 1 {
-		th.fail(DefaultThrottle, "t", "alice", "1.2.3.4", now)
+	pair := th.m[throttleKeys(p, "t", "alice", "192.0.2.1")[0].k]
+	user := th.m[throttleKeys(p, "t", "alice", "192.0.2.1")[2].k]
+	addr := th.m[throttleKeys(p, "t", "alice", "192.0.2.1")[1].k]
+	if pair.failures != 0 {
+		t.Errorf("pair count after a success: %d, want 0", pair.failures)
 	}
-	// Past the window, old failures no longer count.
-	now = now.Add(DefaultThrottle.Window + time.Second)
-	th.fail(DefaultThrottle, "t", "alice", "1.2.3.4", now)
+	if want := p.UserThreshold - 1; user.failures != want {
+		t.Errorf("user count after a success: %d, want %d (untouched)", user.failures, want)
+	}
+	if want := p.PairThreshold - 1; addr.failures != want {
+		t.Errorf("address count after a success: %d, want %d (untouched)", addr.failures, want)
+	}
+	// One more failure from yet another address reaches the user limit.
+	mustFail(t, th, p, "alice", "203.0.113.9", now, 1)
+	if d := th.wait("t", "alice", "203.0.113.10", now); d == 0 {
+		t.Fatal("the victim's sign-in reset the per-user budget")
+	}
+}
+
+func TestThrottleForgetsAfterWindow(t *testing.T) {
+	p := DefaultThrottle
+	th := newThrottle(p)
+	now := time.Unix(1_700_000_000, 0)
+	mustFail(t, th, p, "alice", "1.2.3.4", now, p.PairThreshold-1)
+	now = now.Add(p.Window + time.Second)
+	mustFail(t, th, p, "alice", "1.2.3.4", now, 1)
 	if d := th.wait("t", "alice", "1.2.3.4", now); d != 0 {
 		t.Fatalf("failures outside the window counted: %s", d)
 	}
@@ -83,10 +144,73 @@ func TestThrottleMemoryBound(t *testing.T) {
 	th := newThrottle(p)
 	now := time.Unix(1_700_000_000, 0)
 	for i := range 10_000 {
-		th.fail(DefaultThrottle, "t", string(rune('a'+i%26))+time.Duration(i).String(), "1.2.3.4", now)
+		if _, err := attempt(t, th, p, fmt.Sprintf("user%d", i), fmt.Sprintf("10.0.%d.%d", i/250%250, i%250), now, false); err != nil {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
 	}
-	if n := len(th.m); n > p.MaxKeys {
-		t.Fatalf("%d keys held, bound %d", n, p.MaxKeys)
+	if n := len(th.m); n > p.MaxKeys || th.lru.Len() != n {
+		t.Fatalf("%d keys held (%d in the list), bound %d", n, th.lru.Len(), p.MaxKeys)
+	}
+}
+
+// TestThrottleEvictionKeepsPenalties: spraying more distinct keys than
+// the memory bound must not erase the penalty of the targeted account
+// (the old sweep cleared the whole map). Scaled down to 1,000 keys.
+func TestThrottleEvictionKeepsPenalties(t *testing.T) {
+	p := DefaultThrottle
+	p.MaxKeys = 1000
+	th := newThrottle(p)
+	now := time.Unix(1_700_000_000, 0)
+	mustFail(t, th, p, "victim", "192.0.2.1", now, p.PairThreshold)
+	held := th.wait("t", "victim", "192.0.2.1", now)
+	if held == 0 {
+		t.Fatal("the victim's pair is not under a delay")
+	}
+	refused := 0
+	for i := range 5 * p.MaxKeys { // 5,000 spray failures: 3× the old fail-open figure
+		ip := fmt.Sprintf("10.%d.%d.%d", i/65536%256, i/256%256, i%256)
+		if _, err := attempt(t, th, p, fmt.Sprintf("spray%d", i), ip, now, false); errors.Is(err, errThrottleBusy) {
+			refused++
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(th.m) > p.MaxKeys {
+		t.Fatalf("%d keys held, bound %d", len(th.m), p.MaxKeys)
+	}
+	if d := th.wait("t", "victim", "192.0.2.1", now); d != held {
+		t.Fatalf("after the spray the victim waits %s, want %s", d, held)
+	}
+	if d, _ := attempt(t, th, p, "victim", "192.0.2.1", now, false); d == 0 {
+		t.Fatal("an attempt on the victim was admitted after the spray")
+	}
+	t.Logf("%d of %d spray attempts refused for lack of harmless keys to evict", refused, 5*p.MaxKeys)
+}
+
+// TestThrottleFullOfPenaltiesRefusesNewKeys: when every key held
+// matters, a new key is refused (fail closed) and no penalty is lost.
+func TestThrottleFullOfPenaltiesRefusesNewKeys(t *testing.T) {
+	p := DefaultThrottle
+	p.MaxKeys = 30
+	p.PairThreshold, p.IPThreshold, p.UserThreshold = 1, 1, 1
+	th := newThrottle(p)
+	now := time.Unix(1_700_000_000, 0)
+	for i := range 10 { // 10 attempts × 3 keys, each under a delay
+		mustFail(t, th, p, fmt.Sprintf("u%d", i), fmt.Sprintf("10.0.0.%d", i), now, 1)
+	}
+	if _, err := attempt(t, th, p, "new", "10.0.1.1", now, false); !errors.Is(err, errThrottleBusy) {
+		t.Fatalf("new key with memory full of penalties: %v, want errThrottleBusy", err)
+	}
+	for i := range 10 {
+		if d := th.wait("t", fmt.Sprintf("u%d", i), fmt.Sprintf("10.0.0.%d", i), now); d == 0 {
+			t.Fatalf("penalty %d lost", i)
+		}
+	}
+	// Counts at their threshold matter while in the window, even once
+	// their delay has passed; after the window they make room.
+	later := now.Add(p.Window + time.Second)
+	if _, err := attempt(t, th, p, "new", "10.0.1.1", later, false); err != nil {
+		t.Fatalf("after the window: %v", err)
 	}
 }
 
@@ -98,50 +222,180 @@ func TestRetryAfterSeconds(t *testing.T) {
 	}
 }
 
-func TestThrottleCountsParallelAttempts(t *testing.T) {
-	th := newThrottle(DefaultThrottle)
+// runParallel runs n attempts at once against th, each reserving, then
+// (while every other is in flight or waiting) settling as right(i) says,
+// and counts what happened.
+func runParallel(t *testing.T, th *throttle, p ThrottlePolicy, n int, ip func(int) string, right func(int) bool) (checked, refused, busy atomic.Int64, rightRefused atomic.Int64) {
+	t.Helper()
 	now := time.Unix(1_700_000_000, 0)
-	admitted := 0
-	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for range 100 {
+	start := make(chan struct{})
+	for i := range n {
 		wg.Go(func() {
-			// All begin before any finishes: none has reported a result.
-			if th.begin(DefaultThrottle, "t", "alice", "192.0.2.1", now) == 0 {
-				mu.Lock()
-				admitted++
-				mu.Unlock()
+			<-start
+			r, d, err := th.reserve(context.Background(), p, "t", "alice", ip(i), now, nil)
+			switch {
+			case d > 0:
+				refused.Add(1)
+				if right(i) {
+					rightRefused.Add(1)
+				}
+				return
+			case errors.Is(err, errThrottleBusy):
+				busy.Add(1)
+				return
+			case err != nil:
+				t.Error(err)
+				return
+			}
+			defer r.release()
+			checked.Add(1)
+			time.Sleep(time.Millisecond) // a hash
+			if right(i) {
+				r.ok()
+			} else {
+				r.fail()
 			}
 		})
 	}
+	close(start)
 	wg.Wait()
-	if admitted != DefaultThrottle.PairThreshold {
-		t.Fatalf("%d parallel guesses reached the password check, want %d", admitted, DefaultThrottle.PairThreshold)
+	return
+}
+
+// TestThrottleParallelWrongGuessesStopAtBudget: 100 parallel wrong
+// guesses from one address check at most the pair's budget; the rest are
+// refused with a delay.
+func TestThrottleParallelWrongGuessesStopAtBudget(t *testing.T) {
+	p := DefaultThrottle
+	th := newThrottle(p)
+	checked, refused, busy, _ := runParallel(t, th, p, 100, func(int) string { return "192.0.2.1" }, func(int) bool { return false })
+	if checked.Load() != int64(p.PairThreshold) || refused.Load() != int64(100-p.PairThreshold) || busy.Load() != 0 {
+		t.Fatalf("checked %d, refused %d, busy %d; want %d, %d, 0", checked.Load(), refused.Load(), busy.Load(), p.PairThreshold, 100-p.PairThreshold)
 	}
 }
 
-func TestThrottleUndoAndSucceed(t *testing.T) {
-	th := newThrottle(DefaultThrottle)
-	now := time.Unix(1_700_000_000, 0)
-	for range 20 { // attempts whose password was never checked count for nothing
-		if d := th.begin(DefaultThrottle, "t", "alice", "192.0.2.1", now); d != 0 {
-			t.Fatalf("throttled after undone attempts: %s", d)
-		}
-		th.undo("t", "alice", "192.0.2.1")
+// TestThrottleParallelRightPasswordsNeverRefused: 100 parallel right
+// passwords of one user from one address all get checked.
+func TestThrottleParallelRightPasswordsNeverRefused(t *testing.T) {
+	p := DefaultThrottle
+	th := newThrottle(p)
+	checked, refused, busy, _ := runParallel(t, th, p, 100, func(int) string { return "192.0.2.1" }, func(int) bool { return true })
+	if checked.Load() != 100 || refused.Load() != 0 || busy.Load() != 0 {
+		t.Fatalf("checked %d, refused %d, busy %d; want 100, 0, 0", checked.Load(), refused.Load(), busy.Load())
 	}
-	for range 60 { // successes do not add up against the address
-		if d := th.begin(DefaultThrottle, "t", "alice", "192.0.2.1", now); d != 0 {
-			t.Fatalf("throttled after successful sign-ins: %s", d)
+	if len(th.m) != 3 || th.waiting != 0 {
+		t.Fatalf("%d keys, %d waiting after the burst", len(th.m), th.waiting)
+	}
+	for _, e := range th.m {
+		if e.inflight != 0 || e.waiting != 0 || e.failures != 0 {
+			t.Fatalf("entry %q left with %+v", e.key, e)
 		}
-		th.succeed("t", "alice", "192.0.2.1")
+	}
+}
+
+// TestThrottleMixedFromTwoAddresses: a service account's workers sign in
+// from one address while an attacker guesses from another: every right
+// password is checked, the attacker's guesses stop at its pair budget.
+func TestThrottleMixedFromTwoAddresses(t *testing.T) {
+	p := DefaultThrottle
+	th := newThrottle(p)
+	ip := func(i int) string {
+		if i%2 == 0 {
+			return "192.0.2.1" // workers
+		}
+		return "198.51.100.7" // attacker
+	}
+	checked, refused, busy, rightRefused := runParallel(t, th, p, 50, ip, func(i int) bool { return i%2 == 0 })
+	if rightRefused.Load() != 0 || busy.Load() != 0 {
+		t.Fatalf("%d right passwords refused, %d busy", rightRefused.Load(), busy.Load())
+	}
+	if want := int64(25 + p.PairThreshold); checked.Load() != want || refused.Load() != 25-int64(p.PairThreshold) {
+		t.Fatalf("checked %d, refused %d; want %d, %d", checked.Load(), refused.Load(), want, 25-p.PairThreshold)
+	}
+}
+
+// TestThrottleWaitIsBounded: an attempt waiting for one in flight gives
+// up after MaxWait, and a full queue refuses at once; neither counts.
+func TestThrottleWaitIsBounded(t *testing.T) {
+	p := DefaultThrottle
+	p.PairThreshold = 1
+	p.MaxWait = 20 * time.Millisecond
+	p.MaxWaiting = 1
+	th := newThrottle(p)
+	now := time.Unix(1_700_000_000, 0)
+	r, _, err := th.reserve(context.Background(), p, "t", "alice", "192.0.2.1", now, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan error, 1)
+	go func() {
+		_, _, err := th.reserve(context.Background(), p, "t", "alice", "192.0.2.1", now, nil)
+		waited <- err
+	}()
+	for {
+		th.mu.Lock()
+		w := th.waiting
+		th.mu.Unlock()
+		if w == 1 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if _, _, err := th.reserve(context.Background(), p, "t", "alice", "192.0.2.1", now, nil); !errors.Is(err, errThrottleBusy) {
+		t.Fatalf("second waiter with MaxWaiting 1: %v, want busy", err)
+	}
+	if err := <-waited; !errors.Is(err, errThrottleBusy) {
+		t.Fatalf("waiter past MaxWait: %v, want busy", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := th.reserve(ctx, p, "t", "alice", "192.0.2.1", now, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("waiter with a cancelled context: %v", err)
+	}
+	r.release()
+	if d, err := attempt(t, th, p, "alice", "192.0.2.1", now, false); d != 0 || err != nil {
+		t.Fatalf("after release: %s %v (nothing was counted)", d, err)
+	}
+}
+
+func TestThrottleReleaseCountsNothing(t *testing.T) {
+	p := DefaultThrottle
+	th := newThrottle(p)
+	now := time.Unix(1_700_000_000, 0)
+	for range 20 {
+		r, d, err := th.reserve(context.Background(), p, "t", "alice", "192.0.2.1", now, nil)
+		if d != 0 || err != nil {
+			t.Fatalf("throttled after released attempts: %s %v", d, err)
+		}
+		r.release()
+		r.release() // twice is harmless
+	}
+}
+
+func TestThrottleSharedCountsMerge(t *testing.T) {
+	p := DefaultThrottle
+	th := newThrottle(p)
+	now := time.Unix(1_700_000_000, 0)
+	// Another replica counted the user to its threshold just now.
+	known := map[int]shared{2: {failures: p.UserThreshold, last: now.Add(-100 * time.Millisecond)}}
+	_, d, err := th.reserve(context.Background(), p, "t", "alice", "192.0.2.1", now, known)
+	if err != nil || d == 0 {
+		t.Fatalf("shared count at the threshold: wait %s, err %v; want a delay", d, err)
+	}
+	// Stale shared counts (outside the window) do not count.
+	known = map[int]shared{2: {failures: p.UserThreshold, last: now.Add(-p.Window - time.Minute)}}
+	if _, d, err := th.reserve(context.Background(), p, "t", "bob", "192.0.2.1", now, known); d != 0 || err != nil {
+		t.Fatalf("stale shared count: %s %v", d, err)
 	}
 }
 
 func TestThrottleIPv6CountsPer64(t *testing.T) {
-	th := newThrottle(DefaultThrottle)
+	p := DefaultThrottle
+	th := newThrottle(p)
 	now := time.Unix(1_700_000_000, 0)
-	for i := range DefaultThrottle.PairThreshold {
-		th.begin(DefaultThrottle, "t", "alice", fmt.Sprintf("2001:db8:1:2::%x", i+1), now)
+	for i := range p.PairThreshold {
+		mustFail(t, th, p, "alice", fmt.Sprintf("2001:db8:1:2::%x", i+1), now, 1)
 	}
 	if d := th.wait("t", "alice", "2001:db8:1:2::ffff", now); d == 0 {
 		t.Fatal("rotating addresses within one /64 escaped the pair limit")
