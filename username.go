@@ -145,3 +145,14 @@ func scriptOf(r rune) string {
 	}
 	return "Unknown"
 }
+
+// UsernameCollision is a set of users of one tenant whose names have one
+// canonical form: created before usernames were canonical, they would now
+// be one account. Migration 00003 refuses to run while any exists, and
+// `actas doctor` lists them.
+type UsernameCollision struct {
+	Tenant    string   // the tenant's name
+	Key       string   // the canonical form they share
+	UserIDs   []string // the users, in the order of Usernames
+	Usernames []string
+}

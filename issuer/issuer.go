@@ -169,6 +169,11 @@ func (i *Issuer) Maintain(ctx context.Context, syncEvery, purgeEvery time.Durati
 				}
 				continue
 			}
+			if ts, ok := i.store.(actas.ThrottleStore); ok { // counts past the window count for nothing
+				if _, err := ts.PurgeThrottle(ctx, now.Add(-i.throttle.p.Window)); err != nil && ctx.Err() == nil {
+					i.log.Warn("purge of sign-in failure counts failed", "err", err)
+				}
+			}
 			pruned := i.revoked.Prune(now)
 			if n+m+pruned > 0 {
 				i.log.Info("purged expired state", "sessions", n, "revocations", m, "revocations_in_memory", pruned)

@@ -119,7 +119,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
 	db.migrations, err = goose.NewProvider(goose.DialectPostgres, db.sqlDB, sub,
-		goose.WithDisableGlobalRegistry(true), goose.WithSessionLocker(locker))
+		goose.WithDisableGlobalRegistry(true), goose.WithSessionLocker(locker), goose.WithGoMigrations(migration00003()))
 	if err != nil {
 		db.closePools()
 		return nil, fmt.Errorf("open postgres: %w", err)

@@ -97,7 +97,7 @@ func openOnce(ctx context.Context, path string) (_ *DB, err error) {
 		return nil, err
 	}
 	if db.migrations, err = goose.NewProvider(goose.DialectSQLite3, db.w, sub,
-		goose.WithDisableGlobalRegistry(true)); err != nil {
+		goose.WithDisableGlobalRegistry(true), goose.WithGoMigrations(migration00003())); err != nil {
 		return nil, err
 	}
 	// Processes started together on a new file (serve and a provisioning
