@@ -132,6 +132,7 @@ func (m *Main) rootCommand() *cobra.Command {
 		m.keysCommand(g),
 		m.versionCommand(g),
 		m.configCommand(g),
+		m.doctorCommand(g),
 	)
 	return root
 }

@@ -122,9 +122,9 @@ func CollisionError(cs []actas.UsernameCollision) error {
 		}
 		fmt.Fprintf(&b, "tenant %q, %q:", c.Tenant, c.Key)
 		for i := range c.UserIDs {
-			fmt.Fprintf(&b, " %q (%s)", c.Usernames[i], c.UserIDs[i])
+			fmt.Fprintf(&b, " %+q (%s)", c.Usernames[i], c.UserIDs[i]) // escaped: look-alikes differ visibly
 		}
 	}
-	return fmt.Errorf("%d usernames are one account under RFC 8265 (PRECIS UsernameCaseMapped) and must be told apart first: "+
-		"delete all but one user of each (with the previous actas version, or in SQL), then migrate again: %s", len(cs), b.String())
+	return fmt.Errorf("migration 00003: %d sets of users would be one account under RFC 8265 (PRECIS UsernameCaseMapped); "+
+		"delete all but one user of each (with the previous actas version, or in SQL; `actas doctor` lists them), then migrate again: %s", len(cs), b.String())
 }
