@@ -27,32 +27,32 @@ var sharedIndex = [2]int{0, 2}
 
 // sharedThrottle reads what every replica counted for the attempt's
 // pair and user keys; nil without a shared store.
-func (i *Issuer) sharedThrottle(ctx context.Context, tenantID, userKey, ip string, p ThrottlePolicy, now time.Time) (map[int]shared, error) {
+func (i *Issuer) sharedThrottle(ctx context.Context, tenantID, userKey, ip string, p ThrottlePolicy) (*sharedState, error) {
 	ts, ok := i.store.(actas.ThrottleStore)
 	if !ok {
 		return nil, nil
 	}
+	st := &sharedState{gens: i.throttle.generations(p, tenantID, userKey, ip), counts: map[int]shared{}}
 	keys := sharedKeys(userKey, ip)
 	counts, err := ts.ThrottleFailures(ctx, tenantID, keys)
 	if err != nil {
 		return nil, wrap("read sign-in failures", err)
 	}
-	known := make(map[int]shared, len(counts))
 	for n, k := range keys {
-		if c, ok := counts[k]; ok && now.Sub(c.Last) <= p.Window {
-			known[sharedIndex[n]] = shared{failures: c.Failures, last: c.Last}
-		}
+		c := counts[k]
+		st.counts[sharedIndex[n]] = shared{failures: c.Failures, last: c.Last}
 	}
-	return known, nil
+	return st, nil
 }
 
 // sharedWriteTimeout bounds a write of the shared counts. It runs even if
 // the client has gone: a guess whose answer was computed is counted.
 const sharedWriteTimeout = 5 * time.Second
 
-// recordSharedFailure counts a failure in the shared store. The replica's
-// own count is already up; a store that fails here costs the other
-// replicas one failure's worth of knowledge, which is logged.
+// recordSharedFailure counts a failure in the shared store, before the
+// replica counts it itself (see sharedState). A store that fails here
+// costs the other replicas one failure's worth of knowledge, which is
+// logged; this replica still counts it.
 func (i *Issuer) recordSharedFailure(ctx context.Context, tenantID, userKey, ip string, p ThrottlePolicy, now time.Time) {
 	ts, ok := i.store.(actas.ThrottleStore)
 	if !ok {
@@ -66,11 +66,11 @@ func (i *Issuer) recordSharedFailure(ctx context.Context, tenantID, userKey, ip 
 }
 
 // clearSharedPair forgets the shared (user, address) count after a right
-// password, if there was one to forget: a success writes nothing
-// otherwise.
-func (i *Issuer) clearSharedPair(ctx context.Context, tenantID, userKey, ip string, known map[int]shared) {
+// password, before the replica does, if there was one to forget: a
+// success writes nothing otherwise.
+func (i *Issuer) clearSharedPair(ctx context.Context, tenantID, userKey, ip string, st *sharedState) {
 	ts, ok := i.store.(actas.ThrottleStore)
-	if !ok || known[0].failures == 0 {
+	if !ok || st == nil || st.counts[0].failures == 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sharedWriteTimeout)

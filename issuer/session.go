@@ -139,11 +139,11 @@ func (i *Issuer) verifyCredentials(ctx context.Context, t *actas.Tenant, usernam
 	// at all.
 	userKey := actas.NormalizeUsername(truncate(username, actas.MaxUsernameBytes))
 	policy := throttlePolicy(i.throttle.p, t.Settings)
-	known, err := i.sharedThrottle(ctx, t.ID, userKey, ip, policy, now)
+	st, err := i.sharedThrottle(ctx, t.ID, userKey, ip, policy)
 	if err != nil {
 		return nil, err
 	}
-	r, d, err := i.throttle.reserve(ctx, policy, t.ID, userKey, ip, now, known)
+	r, d, err := i.throttle.reserve(ctx, policy, t.ID, userKey, ip, now, st)
 	switch {
 	case d > 0:
 		return nil, &actas.Error{Code: actas.ETHROTTLED, Message: "Too many failed attempts, try again later", RetryAfter: retryAfterSeconds(d)}
@@ -172,12 +172,12 @@ func (i *Issuer) verifyCredentials(ctx context.Context, t *actas.Tenant, usernam
 	case err != nil:
 		return nil, wrap("verify password", err)
 	case !ok || u == nil:
-		r.fail()
 		i.recordSharedFailure(ctx, t.ID, userKey, ip, policy, now)
+		r.fail()
 		return nil, errBadCredentials
 	}
+	i.clearSharedPair(ctx, t.ID, userKey, ip, st)
 	r.ok()
-	i.clearSharedPair(ctx, t.ID, userKey, ip, known)
 	return u, nil
 }
 

@@ -85,6 +85,7 @@ type throttleEntry struct {
 	threshold int // of the last failure's policy
 	last      time.Time
 	until     time.Time
+	gen       uint64        // throttle.seq at the entry's last change of count
 	inflight  int           // reservations holding this key
 	waiting   int           // attempts waiting for one of them to settle
 	changed   chan struct{} // closed when one settles; nil while nobody waits
@@ -132,6 +133,7 @@ type throttle struct {
 	m       map[string]*throttleEntry
 	lru     list.List // of *throttleEntry, least recently failed or reserved first
 	waiting int       // attempts waiting, over all keys
+	seq     uint64    // generations of entries' counts
 }
 
 func newThrottle(p ThrottlePolicy) *throttle {
@@ -176,6 +178,33 @@ type shared struct {
 	last     time.Time
 }
 
+// sharedState is what verifyCredentials read from a ThrottleStore for an
+// attempt: the counts of the shared keys by index in throttleKeys (a key
+// absent from counts has none), and the local generations of the keys
+// just before the read. The store is the truth for those keys, since a
+// replica writes a change there before it makes it locally; so a key
+// whose generation is unchanged when the attempt reserves takes the
+// store's count (another replica's failures, or its clearing by a right
+// password), and one changed meanwhile keeps its fresher local count.
+type sharedState struct {
+	counts map[int]shared
+	gens   [3]uint64
+}
+
+// generations returns the local generations of an attempt's keys, for
+// sharedState.
+func (t *throttle) generations(p ThrottlePolicy, tenantID, username, ip string) [3]uint64 {
+	var g [3]uint64
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for n, k := range throttleKeys(p, tenantID, username, ip) {
+		if e := t.m[k.k]; e != nil {
+			g[n] = e.gen
+		}
+	}
+	return g
+}
+
 // reservation is the right to check one password against the keys of an
 // attempt. The caller settles it with fail or ok, and releases it in any
 // case (a deferred release after fail or ok does nothing): an attempt
@@ -192,9 +221,10 @@ type reservation struct {
 // reserve waits until every key of the attempt has budget for one more
 // attempt in flight, and takes it. It returns a positive wait if a key is
 // under a delay (the caller answers 429 with Retry-After), errThrottleBusy
-// if the attempt could not wait, or ctx's error. known, if not nil, gives
-// the counts other replicas share for some keys (by index in the keys).
-func (t *throttle) reserve(ctx context.Context, p ThrottlePolicy, tenantID, username, ip string, now time.Time, known map[int]shared) (*reservation, time.Duration, error) {
+// if the attempt could not wait, or ctx's error. st, if not nil, is what
+// a shared store holds for the attempt's keys; it is taken in once,
+// before any wait.
+func (t *throttle) reserve(ctx context.Context, p ThrottlePolicy, tenantID, username, ip string, now time.Time, st *sharedState) (*reservation, time.Duration, error) {
 	keys := throttleKeys(p, tenantID, username, ip)
 	var timer *time.Timer
 	defer func() {
@@ -211,11 +241,14 @@ func (t *throttle) reserve(ctx context.Context, p ThrottlePolicy, tenantID, user
 			if e == nil {
 				return nil, 0, errThrottleBusy // memory full of keys that matter
 			}
-			if s, ok := known[n]; ok {
-				t.merge(p, e, k, s, now)
+			if st != nil && st.counts != nil && e.gen == st.gens[n] {
+				if s, ok := st.counts[n]; ok { // the address key is not shared
+					t.merge(p, e, k, s, now)
+				}
 			}
 			es[n] = e
 		}
+		st = nil // the read is stale once we have waited
 		var wait time.Duration
 		var blocked *throttleEntry
 		for n, e := range es {
@@ -307,14 +340,14 @@ func (t *throttle) evict(now time.Time) bool {
 	return false
 }
 
-// merge raises e to what the store says every replica counted for k.
+// merge sets e to what the store says every replica counted for k.
 func (t *throttle) merge(p ThrottlePolicy, e *throttleEntry, k throttleKey, s shared, now time.Time) {
-	if now.Sub(s.last) > p.Window || (s.failures <= e.count(p, now) && !s.last.After(e.last)) {
-		return
+	if now.Sub(s.last) > p.Window {
+		s = shared{}
 	}
-	e.failures, e.last, e.threshold = s.failures, s.last, k.threshold
+	e.failures, e.last, e.threshold, e.until = s.failures, s.last, k.threshold, time.Time{}
 	if over := e.failures - k.threshold; over >= 0 {
-		e.until = maxTime(e.until, s.last.Add(delay(p, over, k.cap)))
+		e.until = s.last.Add(delay(p, over, k.cap))
 	}
 }
 
@@ -333,6 +366,8 @@ func (r *reservation) ok() {
 	r.settle(func(n int, e *throttleEntry, _ throttleKey) {
 		if n == 0 {
 			e.failures, e.until = 0, time.Time{}
+			r.t.seq++
+			e.gen = r.t.seq
 		}
 	})
 }
@@ -366,6 +401,8 @@ func (t *throttle) bump(p ThrottlePolicy, e *throttleEntry, k throttleKey, now t
 	e.failures++
 	e.last = now
 	e.threshold = k.threshold
+	t.seq++
+	e.gen = t.seq
 	if over := e.failures - k.threshold; over >= 0 {
 		e.until = now.Add(delay(p, over, k.cap))
 	}
@@ -377,13 +414,6 @@ func (t *throttle) bump(p ThrottlePolicy, e *throttleEntry, k throttleKey, now t
 func delay(p ThrottlePolicy, over int, limit time.Duration) time.Duration {
 	d := time.Duration(float64(p.Base) * math.Pow(2, float64(min(over, 30))))
 	return min(d, limit)
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
 }
 
 // wait returns how long an attempt with these keys must wait before it

@@ -377,16 +377,39 @@ func TestThrottleSharedCountsMerge(t *testing.T) {
 	p := DefaultThrottle
 	th := newThrottle(p)
 	now := time.Unix(1_700_000_000, 0)
+	ctx := context.Background()
 	// Another replica counted the user to its threshold just now.
-	known := map[int]shared{2: {failures: p.UserThreshold, last: now.Add(-100 * time.Millisecond)}}
-	_, d, err := th.reserve(context.Background(), p, "t", "alice", "192.0.2.1", now, known)
-	if err != nil || d == 0 {
+	st := &sharedState{gens: th.generations(p, "t", "alice", "192.0.2.1"),
+		counts: map[int]shared{0: {}, 2: {failures: p.UserThreshold, last: now.Add(-100 * time.Millisecond)}}}
+	if _, d, err := th.reserve(ctx, p, "t", "alice", "192.0.2.1", now, st); err != nil || d == 0 {
 		t.Fatalf("shared count at the threshold: wait %s, err %v; want a delay", d, err)
 	}
 	// Stale shared counts (outside the window) do not count.
-	known = map[int]shared{2: {failures: p.UserThreshold, last: now.Add(-p.Window - time.Minute)}}
-	if _, d, err := th.reserve(context.Background(), p, "t", "bob", "192.0.2.1", now, known); d != 0 || err != nil {
+	st = &sharedState{counts: map[int]shared{2: {failures: p.UserThreshold, last: now.Add(-p.Window - time.Minute)}}}
+	if r, d, err := th.reserve(ctx, p, "t", "bob", "192.0.2.1", now, st); d != 0 || err != nil {
 		t.Fatalf("stale shared count: %s %v", d, err)
+	} else {
+		r.release()
+	}
+
+	// Local failures; then another replica's success clears the shared
+	// pair: the next read takes that in.
+	mustFail(t, th, p, "carol", "192.0.2.1", now, p.PairThreshold)
+	if d := th.wait("t", "carol", "192.0.2.1", now); d == 0 {
+		t.Fatal("no delay after the pair budget")
+	}
+	st = &sharedState{gens: th.generations(p, "t", "carol", "192.0.2.1"), counts: map[int]shared{0: {}, 2: {}}}
+	if r, d, err := th.reserve(ctx, p, "t", "carol", "192.0.2.1", now, st); d != 0 || err != nil {
+		t.Fatalf("after a shared clear: %s %v", d, err)
+	} else {
+		r.release()
+	}
+	// A read that a local change overtook is ignored.
+	mustFail(t, th, p, "dave", "192.0.2.1", now, p.PairThreshold-1)
+	st = &sharedState{gens: th.generations(p, "t", "dave", "192.0.2.1"), counts: map[int]shared{0: {}, 2: {}}}
+	mustFail(t, th, p, "dave", "192.0.2.1", now, 1) // lands between the read and the reserve
+	if _, d, _ := th.reserve(ctx, p, "t", "dave", "192.0.2.1", now, st); d == 0 {
+		t.Fatal("a stale shared read erased a local failure")
 	}
 }
 
