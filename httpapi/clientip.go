@@ -37,7 +37,8 @@ func peerIP(r *http.Request) string {
 }
 
 // clientAddr resolves the client address: the direct peer, unless the
-// peer is a trusted proxy, in which case X-Forwarded-For is walked from
+// peer is a trusted proxy, in which case X-Forwarded-For (or, without
+// it, the for= parameters of RFC 7239 Forwarded) is walked from
 // right to left (the right-most entry was written by the peer itself),
 // skipping trusted hops; the first untrusted address is the client. If
 // every hop is trusted, the left-most is the client. A malformed entry
@@ -52,6 +53,9 @@ func (s *Server) clientAddr(r *http.Request) string {
 	for _, v := range r.Header.Values("X-Forwarded-For") {
 		hops = append(hops, strings.Split(v, ",")...)
 	}
+	if len(hops) == 0 {
+		hops = forwardedFor(r.Header.Values("Forwarded"))
+	}
 	client := peer
 	for i := len(hops) - 1; i >= 0; i-- {
 		a, ok := parseHop(hops[i])
@@ -64,6 +68,28 @@ func (s *Server) clientAddr(r *http.Request) string {
 		}
 	}
 	return client
+}
+
+// forwardedFor returns the for= value of each element of RFC 7239
+// Forwarded headers, in order. An element without one, or with an
+// obfuscated or "unknown" node (RFC 7239 §6), gives a hop parseHop
+// refuses, so the walk stops there, as at a malformed X-Forwarded-For
+// entry.
+func forwardedFor(values []string) []string {
+	var hops []string
+	for _, v := range values {
+		for _, elem := range strings.Split(v, ",") {
+			hop := ""
+			for _, pair := range strings.Split(elem, ";") {
+				k, val, ok := strings.Cut(strings.TrimSpace(pair), "=")
+				if ok && strings.EqualFold(k, "for") {
+					hop = strings.Trim(val, `"`)
+				}
+			}
+			hops = append(hops, hop)
+		}
+	}
+	return hops
 }
 
 // parseHop parses one X-Forwarded-For entry: an IP address, possibly

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -32,12 +33,22 @@ func TestClientAddr(t *testing.T) {
 		{"ports and brackets", "10.0.0.1:5000", []string{"[2001:db9::1]:443"}, "2001:db9::1"},
 		{"IPv6 proxy", "[2001:db8::5]:5000", []string{"198.51.100.7"}, "198.51.100.7"},
 		{"4-in-6 peer", "[::ffff:10.0.0.1]:5000", []string{"198.51.100.7"}, "198.51.100.7"},
+		{"Forwarded from a trusted peer", "10.0.0.1:5000", []string{"Forwarded: for=198.51.100.7;proto=https"}, "198.51.100.7"},
+		{"Forwarded hops, quoted IPv6 with a port", "10.0.0.1:5000", []string{`Forwarded: for=6.6.6.6, for="[2001:db9::1]:4711", for=10.2.2.2`}, "2001:db9::1"},
+		{"Forwarded from an untrusted peer", "203.0.113.1:5000", []string{"Forwarded: for=198.51.100.7"}, "203.0.113.1"},
+		{"Forwarded unknown stops the walk", "10.0.0.1:5000", []string{"Forwarded: for=198.51.100.7, for=unknown"}, "10.0.0.1"},
+		{"Forwarded element without for", "10.0.0.1:5000", []string{"Forwarded: for=198.51.100.7, by=10.0.0.1"}, "10.0.0.1"},
+		{"X-Forwarded-For wins over Forwarded", "10.0.0.1:5000", []string{"Forwarded: for=6.6.6.6", "198.51.100.7"}, "198.51.100.7"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &Server{TrustedProxy: trusted.Contains}
 			r := httptest.NewRequest("GET", "/", nil)
 			r.RemoteAddr = tc.peer
 			for _, v := range tc.xff {
+				if f, ok := strings.CutPrefix(v, "Forwarded: "); ok {
+					r.Header.Add("Forwarded", f)
+					continue
+				}
 				r.Header.Add("X-Forwarded-For", v)
 			}
 			if got := s.clientAddr(r); got != tc.want {
