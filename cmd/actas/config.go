@@ -109,7 +109,7 @@ var configFields = []configField{
 		Desc: "PEM private key file of `tls_cert`.",
 		get:  func(c *Config) string { return c.TLSKey }, set: setString(func(c *Config) *string { return &c.TLSKey })},
 	{Name: cfgProxies, Flag: "trusted-proxies", Env: "ACTAS_TRUSTED_PROXIES", Default: "", Reload: true,
-		Desc: "Comma-separated CIDR prefixes or addresses of reverse proxies whose `X-Forwarded-For` is believed (walked right to left, skipping trusted hops). Empty: the direct peer is the client.",
+		Desc: "Comma-separated CIDR prefixes or addresses of reverse proxies whose `X-Forwarded-For` (or, without it, RFC 7239 `Forwarded`) is believed (walked right to left, skipping trusted hops). Empty: the direct peer is the client.",
 		get:  func(c *Config) string { return strings.Join(c.TrustedProxies, ",") },
 		set: func(c *Config, s string) error {
 			c.TrustedProxies = nil
