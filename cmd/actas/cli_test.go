@@ -70,7 +70,9 @@ func TestCLIScriptingContract(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &user) != nil {
 		t.Fatalf("user create --json: %d %q", code, out)
 	}
-	if !slices.Equal(keysOf(user), []string{"groups", "sub", "username"}) || user["username"] != "Op" {
+	// The username is stored in its canonical form (RFC 8265
+	// UsernameCaseMapped, SPEC §10).
+	if !slices.Equal(keysOf(user), []string{"groups", "sub", "username"}) || user["username"] != "op" {
 		t.Errorf("user create --json = %v", user)
 	}
 	if g := user["groups"].([]any); len(g) != 2 || g[0] != "admin" || g[1] != "impersonator" {
