@@ -11,19 +11,11 @@ import (
 	"github.com/actas-dev/actas/internal/sqlrow"
 )
 
-// migration00003 keys usernames by their PRECIS UsernameCaseMapped form
-// (actas.NormalizeUsername). It is a Go migration because SQLite cannot
-// compute that form; it runs once, in goose's transaction, and refuses,
-// naming them, if two existing users would become one account (see
-// sqlrow.RekeyUsernames). There is no down step: the old keys
-// (strings.ToLower) could collide where the new ones do not.
-//
-// SQLite keeps no shared throttle table: one process serves a SQLite
-// file, so the issuer's memory holds every count (docs/security.md).
+// migration00003 is the Go migration that rekeys usernames
+// (sqlrow.RekeyUsernames has the why). SQLite gets no throttle table: one
+// process serves the file, and its memory holds every count.
 func migration00003() *goose.Migration {
-	return goose.NewGoMigration(3, &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
-		return sqlrow.RekeyUsernames(ctx, tx, `UPDATE users SET username_key = ? WHERE id = ?`)
-	}}, nil)
+	return sqlrow.Migration00003(`UPDATE users SET username_key = ? WHERE id = ?`)
 }
 
 // UsernameCollisions opens the database file at path read-only, without

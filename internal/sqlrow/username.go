@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/pressly/goose/v3"
+
 	"github.com/actas-dev/actas"
 )
 
@@ -13,7 +15,21 @@ import (
 // UsernameCaseMapped form (actas.NormalizeUsername) instead of
 // strings.ToLower. Neither database can compute that form in SQL, so the
 // data step is Go, run by goose as a Go migration inside the migration's
-// transaction; this is that step, once for both stores.
+// transaction, once; this is that step, for both stores. It has no down
+// step: the old keys could collide where the new ones do not.
+
+// Migration00003 is the Go migration of a store: its own statements ddl
+// first, then the rekey with its update statement (see RekeyUsernames).
+func Migration00003(update string, ddl ...string) *goose.Migration {
+	return goose.NewGoMigration(3, &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
+		for _, q := range ddl {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		return RekeyUsernames(ctx, tx, update)
+	}}, nil)
+}
 
 // Querier is what a *sql.DB and a *sql.Tx both offer.
 type Querier interface {
