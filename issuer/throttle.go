@@ -237,7 +237,7 @@ func (t *throttle) reserve(ctx context.Context, p ThrottlePolicy, tenantID, user
 	for {
 		var es [3]*throttleEntry
 		for n, k := range keys {
-			e := t.entry(k.k, now)
+			e := t.entry(k.k, now, &keys)
 			if e == nil {
 				return nil, 0, errThrottleBusy // memory full of keys that matter
 			}
@@ -308,11 +308,11 @@ func (t *throttle) reserve(ctx context.Context, p ThrottlePolicy, tenantID, user
 // flight or waiting) are kept, and if a bounded look finds none to
 // forget, entry returns nil: the new key is refused rather than an old
 // penalty dropped (no failing open under a spray of keys).
-func (t *throttle) entry(k string, now time.Time) *throttleEntry {
+func (t *throttle) entry(k string, now time.Time, attempt *[3]throttleKey) *throttleEntry {
 	if e := t.m[k]; e != nil {
 		return e
 	}
-	if len(t.m) >= t.p.MaxKeys && !t.evict(now) {
+	if len(t.m) >= t.p.MaxKeys && !t.evict(now, attempt) {
 		return nil
 	}
 	e := &throttleEntry{key: k}
@@ -326,11 +326,12 @@ func (t *throttle) entry(k string, now time.Time) *throttleEntry {
 // eviction looks at others.
 const evictScan = 64
 
-func (t *throttle) evict(now time.Time) bool {
+func (t *throttle) evict(now time.Time, attempt *[3]throttleKey) bool {
 	for range min(evictScan, t.lru.Len()) {
 		el := t.lru.Front()
 		e := el.Value.(*throttleEntry)
-		if e.harmless(t.p, now) {
+		ours := e.key == attempt[0].k || e.key == attempt[1].k || e.key == attempt[2].k
+		if e.harmless(t.p, now) && !ours { // never a key the attempt is taking
 			t.lru.Remove(el)
 			delete(t.m, e.key)
 			return true
@@ -414,20 +415,6 @@ func (t *throttle) bump(p ThrottlePolicy, e *throttleEntry, k throttleKey, now t
 func delay(p ThrottlePolicy, over int, limit time.Duration) time.Duration {
 	d := time.Duration(float64(p.Base) * math.Pow(2, float64(min(over, 30))))
 	return min(d, limit)
-}
-
-// wait returns how long an attempt with these keys must wait before it
-// may be checked, or 0.
-func (t *throttle) wait(tenantID, username, ip string, now time.Time) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	var d time.Duration
-	for _, k := range throttleKeys(t.p, tenantID, username, ip) {
-		if e := t.m[k.k]; e != nil && e.until.After(now) {
-			d = max(d, e.until.Sub(now))
-		}
-	}
-	return d
 }
 
 // retryAfterSeconds rounds a wait up to whole seconds, at least 1.

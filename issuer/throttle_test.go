@@ -27,6 +27,20 @@ func attempt(t *testing.T, th *throttle, p ThrottlePolicy, user, ip string, now 
 	return 0, nil
 }
 
+// wait returns, for tests, how long an attempt with these keys must wait before it
+// may be checked, or 0.
+func (t *throttle) wait(tenantID, username, ip string, now time.Time) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var d time.Duration
+	for _, k := range throttleKeys(t.p, tenantID, username, ip) {
+		if e := t.m[k.k]; e != nil && e.until.After(now) {
+			d = max(d, e.until.Sub(now))
+		}
+	}
+	return d
+}
+
 func mustFail(t *testing.T, th *throttle, p ThrottlePolicy, user, ip string, now time.Time, n int) {
 	t.Helper()
 	for i := range n {
@@ -425,5 +439,24 @@ func TestThrottleIPv6CountsPer64(t *testing.T) {
 	}
 	if d := th.wait("t", "alice", "2001:db8:1:3::1", now); d != 0 {
 		t.Fatalf("another /64 is throttled: %s", d)
+	}
+}
+
+// TestThrottleEvictionSparesTheAttempt: with a bound smaller than one
+// attempt's keys, making its third key never evicts its first (whose
+// reservation would then be counted on an entry no longer in the map).
+func TestThrottleEvictionSparesTheAttempt(t *testing.T) {
+	p := DefaultThrottle
+	p.MaxKeys = 2
+	p.PairThreshold = 1
+	th := newThrottle(p)
+	now := time.Unix(1_700_000_000, 0)
+	r, _, err := th.reserve(context.Background(), p, "t", "alice", "192.0.2.1", now, nil)
+	if err == nil {
+		r.release()
+		t.Fatalf("an attempt of 3 keys was admitted in a map of 2: %d keys", len(th.m))
+	}
+	if !errors.Is(err, errThrottleBusy) {
+		t.Fatal(err)
 	}
 }

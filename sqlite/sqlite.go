@@ -18,6 +18,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/internal/sqlrow"
 )
 
 //go:embed migrations/*.sql
@@ -109,7 +110,7 @@ func openOnce(ctx context.Context, path string) (_ *DB, err error) {
 		if err == nil {
 			break
 		}
-		if attempt == 5 || ctx.Err() != nil {
+		if attempt == 5 || ctx.Err() != nil || errors.Is(err, sqlrow.ErrUsernameCollision) {
 			return nil, fmt.Errorf("migrate: %w", err)
 		}
 		time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)

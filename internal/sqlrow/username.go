@@ -3,6 +3,7 @@ package sqlrow
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -129,6 +130,10 @@ func RekeyUsernames(ctx context.Context, tx *sql.Tx, update string) error {
 	return nil
 }
 
+// ErrUsernameCollision is wrapped by CollisionError: trying the migration
+// again changes nothing until an operator acts.
+var ErrUsernameCollision = errors.New("usernames collide")
+
 // CollisionError describes collisions for an operator.
 func CollisionError(cs []actas.UsernameCollision) error {
 	var b strings.Builder
@@ -141,6 +146,7 @@ func CollisionError(cs []actas.UsernameCollision) error {
 			fmt.Fprintf(&b, " %+q (%s)", c.Usernames[i], c.UserIDs[i]) // escaped: look-alikes differ visibly
 		}
 	}
-	return fmt.Errorf("migration 00003: %d sets of users would be one account under RFC 8265 (PRECIS UsernameCaseMapped); "+
-		"delete all but one user of each (with the previous actas version, or in SQL; `actas doctor` lists them), then migrate again: %s", len(cs), b.String())
+	return fmt.Errorf("migration 00003: %w: %d sets of users would be one account under RFC 8265 (PRECIS UsernameCaseMapped); "+
+		"delete all but one user of each (with the previous actas version, or in SQL; `actas doctor` lists them), then migrate again: %s",
+		ErrUsernameCollision, len(cs), b.String())
 }
