@@ -64,6 +64,23 @@ func ValidUsername(u string) bool {
 	return err == nil
 }
 
+// MayNameUser reports whether s could be the name of a user, created now
+// or before usernames were canonical: at most MaxUsernameBytes of UTF-8
+// with no control characters (which no version of actas accepted, and
+// which PostgreSQL text cannot hold in the case of NUL). Lookups skip
+// other strings, which name nobody.
+func MayNameUser(s string) bool {
+	if s == "" || len(s) > MaxUsernameBytes || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
 // NormalizeUsername returns the key a username is looked up, throttled
 // and kept unique by: its PRECIS UsernameCaseMapped form. A name the
 // profile refuses cannot be created, but may belong to a user created

@@ -92,3 +92,14 @@ func FuzzCanonicalUsername(f *testing.F) {
 		}
 	})
 }
+
+func TestMayNameUser(t *testing.T) {
+	for s, want := range map[string]bool{
+		"alice": true, "Bob Smith": true, "ａｌｉｃｅ": true, "": false, "a\x00b": false,
+		"a\nb": false, "x\xffy": false, strings.Repeat("a", MaxUsernameBytes+1): false,
+	} {
+		if got := MayNameUser(s); got != want {
+			t.Errorf("MayNameUser(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

@@ -106,7 +106,7 @@ func (i *Issuer) Impersonate(ctx context.Context, c *Client, r ImpersonateReques
 		return deny(ErrReasonRequired)
 	}
 	var target *actas.User
-	if len(r.Username) <= actas.MaxUsernameBytes && utf8.ValidString(r.Username) {
+	if actas.MayNameUser(r.Username) {
 		target, err = i.store.UserByUsername(ctx, t.ID, r.Username)
 		if err != nil && !errors.Is(err, actas.ErrNotFound) {
 			return nil, wrap("impersonate", err)

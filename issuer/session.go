@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"time"
-	"unicode/utf8"
 
 	"github.com/actas-dev/actas"
 	"github.com/actas-dev/actas/password"
@@ -154,7 +153,7 @@ func (i *Issuer) verifyCredentials(ctx context.Context, t *actas.Tenant, usernam
 	}
 	defer r.release() // a password never checked counts for nothing
 	var u *actas.User
-	if username != "" && len(username) <= actas.MaxUsernameBytes && utf8.ValidString(username) {
+	if actas.MayNameUser(username) {
 		u, err = i.store.UserByUsername(ctx, t.ID, username)
 		if err != nil && !errors.Is(err, actas.ErrNotFound) {
 			return nil, wrap("sign in", err)

@@ -69,3 +69,18 @@ func TestReplicasShareTheThrottleBudget(t *testing.T) {
 		}
 	}
 }
+
+// TestSignInOddUsernamesOnPostgres: names that can be no user's (a NUL,
+// which PostgreSQL text cannot hold; control characters) get the same
+// 401 as any unknown user, not a storage error.
+func TestSignInOddUsernamesOnPostgres(t *testing.T) {
+	h := pgHarness(t)
+	ten := h.createTenant("acme")
+	r := h.serveReplica("a", h.db)
+	for _, name := range []string{"al\x00ice", "al\nice", "alice\u200b"} {
+		res := r.mustCall(t, "POST", "/auth/token", map[string]string{"username": name, "password": "x"}, "X-API-Key", ten.APIKey)
+		if res.status != 401 {
+			t.Errorf("sign in as %q: %d %s", name, res.status, res.body)
+		}
+	}
+}
