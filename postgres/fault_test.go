@@ -15,17 +15,17 @@ import (
 // read-only standby, I/O) are 503s; errors of the data stay what they are.
 func TestUnavailableCodes(t *testing.T) {
 	for code, want := range map[string]bool{
-		"08006": true, // connection_failure
-		"08001": true, // sqlclient_unable_to_establish_sqlconnection
-		"53100": true, // disk_full
-		"53200": true, // out_of_memory
-		"53300": true, // too_many_connections
-		"57P01": true, // admin_shutdown
-		"57P03": true, // cannot_connect_now: starting up or in recovery
-		"25006": true, // read_only_sql_transaction: a hot standby
-		"58030": true, // io_error
-		"57014": true, // query_canceled
-		"40001": true, // serialization_failure, after the retries
+		"08006": true,                  // connection_failure
+		"08001": true,                  // sqlclient_unable_to_establish_sqlconnection
+		"53100": true,                  // disk_full
+		"53200": true,                  // out_of_memory
+		"53300": true,                  // too_many_connections
+		"57P01": true,                  // admin_shutdown
+		"57P03": true,                  // cannot_connect_now: starting up or in recovery
+		"25006": true,                  // read_only_sql_transaction: a hot standby
+		"58030": true,                  // io_error
+		"57014": true,                  // query_canceled
+		"40001": true,                  // serialization_failure, after the retries
 		"23505": false, "23503": false, // constraints: conflict, not found
 		"42P01": false, // undefined_table: a bug or a missing migration
 		"22001": false, // string_data_right_truncation

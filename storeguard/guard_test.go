@@ -1,0 +1,179 @@
+package storeguard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/actas-dev/actas"
+)
+
+// hanging is a store whose database can stop answering: while hung, a
+// call blocks until its context ends, as a query on a connection whose
+// packets are dropped does.
+type hanging struct {
+	actas.Store // nil: only the methods below are called
+	hung        atomic.Bool
+	calls       atomic.Int64
+}
+
+func (h *hanging) Tenant(ctx context.Context, id string) (*actas.Tenant, error) {
+	h.calls.Add(1)
+	if h.hung.Load() {
+		<-ctx.Done()
+		return nil, fmt.Errorf("tenant: %w: %w", actas.ErrUnavailable, ctx.Err())
+	}
+	if id == "missing" {
+		return nil, fmt.Errorf("tenant: %w", actas.ErrNotFound)
+	}
+	return &actas.Tenant{ID: id}, nil
+}
+
+func (h *hanging) ProbeWrite(ctx context.Context, at time.Time) error {
+	h.calls.Add(1)
+	if h.hung.Load() {
+		<-ctx.Done()
+		return ctx.Err() // a store that does not map the context error
+	}
+	return nil
+}
+
+func (h *hanging) PurgeExpired(ctx context.Context, now time.Time) (int, int, error) {
+	_, ok := ctx.Deadline()
+	if ok {
+		return 0, 0, errors.New("purge got a deadline")
+	}
+	return 1, 2, nil
+}
+
+// TestGuardFailsFast: a call on a hung database fails with ErrUnavailable
+// after the timeout, not later; the calls after it fail at once without
+// reaching the store, except one trial per RetryEvery; the first trial
+// that gets an answer ends the outage for everyone.
+func TestGuardFailsFast(t *testing.T) {
+	const timeout = 80 * time.Millisecond
+	h := &hanging{}
+	g := Wrap(h, Config{Timeout: timeout, RetryEvery: 40 * time.Millisecond})
+	ctx := context.Background()
+	if _, err := g.Tenant(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	h.hung.Store(true)
+
+	start := time.Now()
+	_, err := g.Tenant(ctx, "a")
+	took := time.Since(start)
+	if !errors.Is(err, actas.ErrUnavailable) || actas.ErrorCode(err) != actas.EUNAVAILABLE {
+		t.Fatalf("call on a hung database = %v, want ErrUnavailable", err)
+	}
+	if took < timeout || took > timeout+200*time.Millisecond {
+		t.Errorf("call on a hung database took %v, want about %v", took, timeout)
+	}
+	if !g.Down() {
+		t.Fatal("not known down after a call waited out the timeout")
+	}
+
+	// Known down: 50 concurrent calls answer at once; at most one of them
+	// (a trial) reaches the store.
+	before := h.calls.Load()
+	var wg sync.WaitGroup
+	var slow atomic.Int64
+	for range 50 {
+		wg.Go(func() {
+			s := time.Now()
+			_, err := g.Tenant(ctx, "a")
+			if !errors.Is(err, actas.ErrUnavailable) {
+				t.Errorf("call while down = %v", err)
+			}
+			if time.Since(s) > timeout/2 {
+				slow.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := h.calls.Load() - before; n > 1 {
+		t.Errorf("%d calls reached the store while it was known down, want at most 1 trial", n)
+	}
+	if slow.Load() > 1 {
+		t.Errorf("%d calls waited while the store was known down", slow.Load())
+	}
+	// A bare context error from the store is a storage timeout too.
+	time.Sleep(50 * time.Millisecond)
+	if err := g.ProbeWrite(ctx, time.Now()); !errors.Is(err, actas.ErrUnavailable) {
+		t.Errorf("probe while down = %v, want ErrUnavailable", err)
+	}
+
+	// The database comes back: within a RetryEvery or two a trial gets
+	// an answer ("not found" counts) and calls go through again.
+	h.hung.Store(false)
+	deadline := time.Now().Add(2 * time.Second)
+	for g.Down() {
+		if time.Now().After(deadline) {
+			t.Fatal("still known down 2 s after the database came back")
+		}
+		_, _ = g.Tenant(ctx, "missing")
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := g.Tenant(ctx, "a"); err != nil {
+		t.Errorf("call after recovery: %v", err)
+	}
+}
+
+// TestGuardKeepsCallerDeadlines: a caller's own deadline is kept (an
+// administrator's long operation), a caller's cancellation says nothing
+// about the store, and PurgeExpired runs on the store's own bound.
+func TestGuardKeepsCallerDeadlines(t *testing.T) {
+	h := &hanging{}
+	g := Wrap(h, Config{Timeout: 50 * time.Millisecond})
+	h.hung.Store(true)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, _ = g.Tenant(ctx, "a")
+	if took := time.Since(start); took < 140*time.Millisecond {
+		t.Errorf("call with its own 150 ms deadline ended after %v", took)
+	}
+	if g.Down() {
+		t.Error("a caller's deadline marked the store down")
+	}
+
+	ctx, cancel = context.WithCancel(context.Background())
+	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
+	_, _ = g.Tenant(ctx, "a")
+	if g.Down() {
+		t.Error("a caller's cancellation marked the store down")
+	}
+
+	if n, m, err := g.PurgeExpired(context.Background(), time.Now()); err != nil || n != 1 || m != 2 {
+		t.Errorf("PurgeExpired = %d, %d, %v", n, m, err)
+	}
+}
+
+// TestGuardPassesFastFaults: a fault that fails fast (a full disk) is
+// returned as it is and does not open the circuit.
+func TestGuardPassesFastFaults(t *testing.T) {
+	full := fmt.Errorf("create session: %w: disk full", actas.ErrUnavailable)
+	f := &failing{err: full}
+	g := Wrap(f, Config{Timeout: time.Second})
+	for range 3 {
+		if err := g.ProbeWrite(context.Background(), time.Now()); !errors.Is(err, full) {
+			t.Errorf("probe = %v, want the store's own error", err)
+		}
+	}
+	if g.Down() || f.calls.Load() != 3 {
+		t.Errorf("down %v after %d fast failures, want up after 3 calls", g.Down(), f.calls.Load())
+	}
+}
+
+type failing struct {
+	actas.Store
+	err   error
+	calls atomic.Int64
+}
+
+func (f *failing) ProbeWrite(context.Context, time.Time) error { f.calls.Add(1); return f.err }
