@@ -141,15 +141,7 @@ func (m *Main) serve(ctx context.Context, cmd *cobra.Command, g *globals, f *ser
 		api.Observer = httpapi.Observer{Request: mx.ObserveRequest, Outcome: mx.ObserveOutcome}
 		iss.Hasher().SetObserver(password.Observer{Wait: mx.ObserveHashWait})
 	}
-	srv := &http.Server{
-		Handler:           api.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(api.Handler(), log)
 	srv.RegisterOnShutdown(iss.Revocations().StopWaiters) // end revocation feed long polls
 	errc := make(chan error, 1)
 	if lv.certs != nil {
