@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/actas-dev/actas"
@@ -37,6 +38,8 @@ type Guard struct {
 	actas.Store
 	cfg Config
 
+	isDown atomic.Bool // down, readable without mu: the path of every call
+
 	mu       sync.Mutex
 	down     bool
 	since    time.Time // when the outage began
@@ -62,11 +65,7 @@ func Wrap(s actas.Store, c Config) *Guard {
 func (g *Guard) Unwrap() actas.Store { return g.Store }
 
 // Down reports whether the store is known down now.
-func (g *Guard) Down() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.down
-}
+func (g *Guard) Down() bool { return g.isDown.Load() }
 
 // RevocationsChanged forwards the store's notifications, if it has them
 // (actas.RevocationNotifier); nil never receives.
@@ -80,6 +79,9 @@ func (g *Guard) RevocationsChanged() <-chan struct{} {
 // admit decides whether a call may go to the store: always while it is
 // up; while it is down, one trial at a time, at most one per RetryEvery.
 func (g *Guard) admit() (trial bool, err error) {
+	if !g.isDown.Load() {
+		return false, nil
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if !g.down {
@@ -106,6 +108,9 @@ const (
 // own deadline marks the store down; any answer from the database (even
 // "not found") marks it up.
 func (g *Guard) settle(trial bool, o outcome) {
+	if !trial && (o == noNews || (o == answered && !g.isDown.Load())) {
+		return // nothing changes: the common case takes no lock
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if trial {
@@ -115,10 +120,12 @@ func (g *Guard) settle(trial bool, o outcome) {
 	case o == timedOut && !g.down:
 		now := time.Now()
 		g.down, g.since, g.nextTry = true, now, now.Add(g.cfg.RetryEvery)
+		g.isDown.Store(true)
 		g.cfg.Logger.Warn("database not answering: failing requests at once until it is back",
 			"timeout", g.cfg.Timeout.String())
 	case o == answered && g.down:
 		g.down = false
+		g.isDown.Store(false)
 		g.cfg.Logger.Info("database answering again", "outage", time.Since(g.since).Round(time.Millisecond).String())
 	}
 }

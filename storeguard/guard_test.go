@@ -177,3 +177,28 @@ type failing struct {
 }
 
 func (f *failing) ProbeWrite(context.Context, time.Time) error { f.calls.Add(1); return f.err }
+
+// BenchmarkGuardOverhead: the cost the guard adds to one store call (a
+// deadline and an atomic load), against the same call unguarded.
+func BenchmarkGuardOverhead(b *testing.B) {
+	h := &hanging{}
+	g := Wrap(h, Config{})
+	ctx := context.Background()
+	b.Run("raw", func(b *testing.B) {
+		for b.Loop() {
+			_, _ = h.Tenant(ctx, "a")
+		}
+	})
+	b.Run("guarded", func(b *testing.B) {
+		for b.Loop() {
+			_, _ = g.Tenant(ctx, "a")
+		}
+	})
+	b.Run("guarded-parallel", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				_, _ = g.Tenant(ctx, "a")
+			}
+		})
+	})
+}
