@@ -1,8 +1,11 @@
 package postgres_test
 
 import (
+	"context"
 	"errors"
+	"net"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,5 +71,42 @@ func TestReadOnlyDatabaseIsUnavailable(t *testing.T) {
 	}
 	if err := rw.ProbeWrite(ctx, time.Now()); err != nil {
 		t.Errorf("probe write on the writable connection: %v", err)
+	}
+}
+
+// TestOpenBlackHoleIsBounded: a database host that accepts connections
+// and never answers (packets dropped further on) costs Open the default
+// 2 s connect timeout, not more; connect_timeout in the DSN overrides it.
+func TestOpenBlackHoleIsBounded(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, silent
+		}
+	}()
+	for _, c := range []struct {
+		dsn      string
+		min, max time.Duration
+	}{
+		{"postgres://postgres@" + ln.Addr().String() + "/x?sslmode=disable", 1900 * time.Millisecond, 3 * time.Second},
+		{"postgres://postgres@" + ln.Addr().String() + "/x?sslmode=disable&connect_timeout=1", 900 * time.Millisecond, 1900 * time.Millisecond},
+	} {
+		start := time.Now()
+		_, err := postgres.Open(context.Background(), c.dsn)
+		took := time.Since(start)
+		if !errors.Is(err, actas.ErrUnavailable) {
+			t.Errorf("Open on a black hole: %v, want ErrUnavailable", err)
+		}
+		if took < c.min || took > c.max {
+			t.Errorf("Open on a black hole (%s) took %v, want %v to %v", c.dsn[strings.Index(c.dsn, "?"):], took, c.min, c.max)
+		}
 	}
 }
