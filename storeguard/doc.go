@@ -5,9 +5,9 @@
 // once a call has waited out that deadline the store is known down, so
 // the calls after it fail at once with actas.ErrUnavailable (503 with
 // Retry-After at the edge) instead of each waiting the deadline out.
-// While it is down, one call at a time still goes through (at most one
-// per Config.RetryEvery) to find out when the database is back; the
-// first that succeeds ends the outage for every caller.
+// While it is down, a background probe pings the store every
+// Config.RetryEvery (no request waits for it); the first ping that gets
+// an answer ends the outage for every caller.
 //
 // Faults that fail fast by themselves (a full disk, a read-only or busy
 // database, a refused connection) pass through as they are: they need no

@@ -22,8 +22,8 @@ const (
 type Config struct {
 	// Timeout bounds a call whose context has no deadline.
 	Timeout time.Duration
-	// RetryEvery: while the store is known down, at most one call per
-	// RetryEvery goes through to find out whether it is back.
+	// RetryEvery: while the store is known down, it is pinged this often
+	// (in the background, each ping bounded by Timeout) until it answers.
 	RetryEvery time.Duration
 	Logger     *slog.Logger // the outage's start and end; default slog.Default()
 }
@@ -38,13 +38,12 @@ type Guard struct {
 	actas.Store
 	cfg Config
 
-	isDown atomic.Bool // down, readable without mu: the path of every call
+	isDown atomic.Bool // read on every call
 
-	mu       sync.Mutex
-	down     bool
-	since    time.Time // when the outage began
-	nextTry  time.Time // while down: when the next trial may go through
-	trialing bool      // while down: a trial call is in flight
+	mu     sync.Mutex
+	since  time.Time     // when the outage began
+	closed chan struct{} // closed by Close: stops the recovery probe
+	once   sync.Once
 }
 
 // Wrap returns s guarded.
@@ -58,7 +57,7 @@ func Wrap(s actas.Store, c Config) *Guard {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
-	return &Guard{Store: s, cfg: c}
+	return &Guard{Store: s, cfg: c, closed: make(chan struct{})}
 }
 
 // Unwrap returns the store underneath.
@@ -67,6 +66,12 @@ func (g *Guard) Unwrap() actas.Store { return g.Store }
 // Down reports whether the store is known down now.
 func (g *Guard) Down() bool { return g.isDown.Load() }
 
+// Close stops the recovery probe and closes the store.
+func (g *Guard) Close() error {
+	g.once.Do(func() { close(g.closed) })
+	return g.Store.Close()
+}
+
 // RevocationsChanged forwards the store's notifications, if it has them
 // (actas.RevocationNotifier); nil never receives.
 func (g *Guard) RevocationsChanged() <-chan struct{} {
@@ -74,25 +79,6 @@ func (g *Guard) RevocationsChanged() <-chan struct{} {
 		return n.RevocationsChanged()
 	}
 	return nil
-}
-
-// admit decides whether a call may go to the store: always while it is
-// up; while it is down, one trial at a time, at most one per RetryEvery.
-func (g *Guard) admit() (trial bool, err error) {
-	if !g.isDown.Load() {
-		return false, nil
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if !g.down {
-		return false, nil
-	}
-	now := time.Now()
-	if g.trialing || now.Before(g.nextTry) {
-		return false, ErrKnownDown
-	}
-	g.trialing, g.nextTry = true, now.Add(g.cfg.RetryEvery)
-	return true, nil
 }
 
 // outcome is what one call says about the store.
@@ -104,38 +90,57 @@ const (
 	noNews                  // failed fast, or the caller gave up
 )
 
-// settle records a call's outcome: a call that waited out the guard's
-// own deadline marks the store down; any answer from the database (even
-// "not found") marks it up.
-func (g *Guard) settle(trial bool, o outcome) {
-	if !trial && (o == noNews || (o == answered && !g.isDown.Load())) {
+// settle records a call's outcome: a call that waited out the guard's own
+// deadline marks the store down and starts the recovery probe.
+func (g *Guard) settle(o outcome) {
+	if o != timedOut || g.isDown.Load() {
 		return // nothing changes: the common case takes no lock
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if trial {
-		g.trialing = false
+	if g.isDown.Load() {
+		return
 	}
-	switch {
-	case o == timedOut && !g.down:
-		now := time.Now()
-		g.down, g.since, g.nextTry = true, now, now.Add(g.cfg.RetryEvery)
-		g.isDown.Store(true)
-		g.cfg.Logger.Warn("database not answering: failing requests at once until it is back",
-			"timeout", g.cfg.Timeout.String())
-	case o == answered && g.down:
-		g.down = false
-		g.isDown.Store(false)
-		g.cfg.Logger.Info("database answering again", "outage", time.Since(g.since).Round(time.Millisecond).String())
+	g.since = time.Now()
+	g.isDown.Store(true)
+	g.cfg.Logger.Warn("database not answering: failing requests at once until it is back",
+		"timeout", g.cfg.Timeout.String())
+	go g.recover()
+}
+
+// recover pings the store every RetryEvery, each ping bounded by the
+// timeout, until it answers, and then ends the outage. No request waits
+// for these pings: while the store is down they are all refused at once.
+func (g *Guard) recover() {
+	t := time.NewTicker(g.cfg.RetryEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-g.closed:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), g.cfg.Timeout)
+		err := g.Store.Ping(ctx)
+		cancel()
+		// Any answer but unavailability ends it: the database answered,
+		// or the store was closed under the probe (shutdown).
+		if err == nil || !errors.Is(err, actas.ErrUnavailable) {
+			g.mu.Lock()
+			g.isDown.Store(false)
+			outage := time.Since(g.since)
+			g.mu.Unlock()
+			g.cfg.Logger.Info("database answering again", "outage", outage.Round(time.Millisecond).String())
+			return
+		}
 	}
 }
 
 // call runs fn against the store under the guard.
 func call[T any](g *Guard, ctx context.Context, fn func(ctx context.Context) (T, error)) (T, error) {
 	var zero T
-	trial, err := g.admit()
-	if err != nil {
-		return zero, err
+	if g.isDown.Load() {
+		return zero, ErrKnownDown
 	}
 	cctx, cancel := ctx, context.CancelFunc(func() {})
 	own := false
@@ -160,7 +165,7 @@ func call[T any](g *Guard, ctx context.Context, fn func(ctx context.Context) (T,
 	case errors.Is(err, actas.ErrUnavailable):
 		o = noNews
 	}
-	g.settle(trial, o)
+	g.settle(o)
 	return v, err
 }
 

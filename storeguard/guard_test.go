@@ -19,6 +19,7 @@ type hanging struct {
 	actas.Store // nil: only the methods below are called
 	hung        atomic.Bool
 	calls       atomic.Int64
+	pings       atomic.Int64
 }
 
 func (h *hanging) Tenant(ctx context.Context, id string) (*actas.Tenant, error) {
@@ -32,6 +33,17 @@ func (h *hanging) Tenant(ctx context.Context, id string) (*actas.Tenant, error) 
 	}
 	return &actas.Tenant{ID: id}, nil
 }
+
+func (h *hanging) Ping(ctx context.Context) error {
+	h.pings.Add(1)
+	if h.hung.Load() {
+		<-ctx.Done()
+		return fmt.Errorf("ping: %w: %w", actas.ErrUnavailable, ctx.Err())
+	}
+	return nil
+}
+
+func (h *hanging) Close() error { return nil }
 
 func (h *hanging) ProbeWrite(ctx context.Context, at time.Time) error {
 	h.calls.Add(1)
@@ -77,8 +89,8 @@ func TestGuardFailsFast(t *testing.T) {
 		t.Fatal("not known down after a call waited out the timeout")
 	}
 
-	// Known down: 50 concurrent calls answer at once; at most one of them
-	// (a trial) reaches the store.
+	// Known down: 50 concurrent calls answer at once and none reaches the
+	// store; only the background probe pings it.
 	before := h.calls.Load()
 	var wg sync.WaitGroup
 	var slow atomic.Int64
@@ -86,7 +98,7 @@ func TestGuardFailsFast(t *testing.T) {
 		wg.Go(func() {
 			s := time.Now()
 			_, err := g.Tenant(ctx, "a")
-			if !errors.Is(err, actas.ErrUnavailable) {
+			if !errors.Is(err, actas.ErrUnavailable) || !errors.Is(err, ErrKnownDown) {
 				t.Errorf("call while down = %v", err)
 			}
 			if time.Since(s) > timeout/2 {
@@ -95,31 +107,53 @@ func TestGuardFailsFast(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := h.calls.Load() - before; n > 1 {
-		t.Errorf("%d calls reached the store while it was known down, want at most 1 trial", n)
+	if n := h.calls.Load() - before; n != 0 {
+		t.Errorf("%d calls reached the store while it was known down", n)
 	}
-	if slow.Load() > 1 {
+	if slow.Load() > 0 {
 		t.Errorf("%d calls waited while the store was known down", slow.Load())
 	}
-	// A bare context error from the store is a storage timeout too.
-	time.Sleep(50 * time.Millisecond)
 	if err := g.ProbeWrite(ctx, time.Now()); !errors.Is(err, actas.ErrUnavailable) {
 		t.Errorf("probe while down = %v, want ErrUnavailable", err)
 	}
+	time.Sleep(200 * time.Millisecond)
+	if h.pings.Load() == 0 {
+		t.Error("no recovery ping while down")
+	}
 
-	// The database comes back: within a RetryEvery or two a trial gets
-	// an answer ("not found" counts) and calls go through again.
+	// The database comes back: within a RetryEvery and a ping the outage
+	// ends by itself, without any request.
 	h.hung.Store(false)
-	deadline := time.Now().Add(2 * time.Second)
+	back := time.Now()
 	for g.Down() {
-		if time.Now().After(deadline) {
+		if time.Since(back) > 2*time.Second {
 			t.Fatal("still known down 2 s after the database came back")
 		}
-		_, _ = g.Tenant(ctx, "missing")
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
+	t.Logf("up again %v after the database came back", time.Since(back).Round(time.Millisecond))
 	if _, err := g.Tenant(ctx, "a"); err != nil {
 		t.Errorf("call after recovery: %v", err)
+	}
+	_ = g.Close()
+}
+
+// TestGuardRecoveryStopsOnClose: closing the guard while the store is
+// down stops the recovery probe.
+func TestGuardRecoveryStopsOnClose(t *testing.T) {
+	h := &hanging{}
+	g := Wrap(h, Config{Timeout: 30 * time.Millisecond, RetryEvery: 10 * time.Millisecond})
+	h.hung.Store(true)
+	_, _ = g.Tenant(context.Background(), "a")
+	if !g.Down() {
+		t.Fatal("not down")
+	}
+	_ = g.Close()
+	time.Sleep(100 * time.Millisecond) // a ping in flight ends
+	n := h.pings.Load()
+	time.Sleep(100 * time.Millisecond)
+	if h.pings.Load() != n {
+		t.Error("the recovery probe kept pinging after Close")
 	}
 }
 
@@ -148,6 +182,13 @@ func TestGuardKeepsCallerDeadlines(t *testing.T) {
 	if g.Down() {
 		t.Error("a caller's cancellation marked the store down")
 	}
+
+	// A store that returns the bare context error on a timeout: a
+	// storage timeout all the same.
+	if err := g.ProbeWrite(context.Background(), time.Now()); !errors.Is(err, actas.ErrUnavailable) {
+		t.Errorf("timed-out probe = %v, want ErrUnavailable", err)
+	}
+	_ = g.Close()
 
 	if n, m, err := g.PurgeExpired(context.Background(), time.Now()); err != nil || n != 1 || m != 2 {
 		t.Errorf("PurgeExpired = %d, %d, %v", n, m, err)

@@ -88,6 +88,13 @@ func (f *faultStore) ConfigVersion(ctx context.Context) (int64, error) {
 	return f.Store.ConfigVersion(ctx)
 }
 
+func (f *faultStore) Ping(ctx context.Context) error {
+	if err := f.fail(ctx, "ping", false); err != nil {
+		return err
+	}
+	return f.Store.Ping(ctx)
+}
+
 func (f *faultStore) SessionByRefreshToken(ctx context.Context, hash []byte) (*actas.Session, *actas.RefreshToken, error) {
 	if err := f.fail(ctx, "session by refresh token", false); err != nil {
 		return nil, nil, err
