@@ -64,8 +64,8 @@ func (h *hanging) PurgeExpired(ctx context.Context, now time.Time) (int, int, er
 
 // TestGuardFailsFast: a call on a hung database fails with ErrUnavailable
 // after the timeout, not later; the calls after it fail at once without
-// reaching the store, except one trial per RetryEvery; the first trial
-// that gets an answer ends the outage for everyone.
+// reaching the store, while a background ping every RetryEvery looks for
+// the database; its first answer ends the outage for everyone.
 func TestGuardFailsFast(t *testing.T) {
 	const timeout = 80 * time.Millisecond
 	h := &hanging{}
