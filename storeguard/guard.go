@@ -162,11 +162,22 @@ func call[T any](g *Guard, ctx context.Context, fn func(ctx context.Context) (T,
 			// timeout all the same.
 			err = fmt.Errorf("%w: %w", actas.ErrUnavailable, err)
 		}
+	case errors.Is(err, actas.ErrUnavailable) && timeout(err):
+		// The driver's own timeout (a connect timeout) fired first: the
+		// call waited all the same.
+		o = timedOut
 	case errors.Is(err, actas.ErrUnavailable):
 		o = noNews
 	}
 	g.settle(o)
 	return v, err
+}
+
+// timeout reports whether err says a wait ran out: a context deadline or
+// an error whose Timeout method says so (net.Error, pgconn's).
+func timeout(err error) bool {
+	var te interface{ Timeout() bool }
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &te) && te.Timeout())
 }
 
 // do is call for methods that return only an error.

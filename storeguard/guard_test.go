@@ -243,3 +243,38 @@ func BenchmarkGuardOverhead(b *testing.B) {
 		})
 	})
 }
+
+// driverTimeout is a store whose driver times out on its own (a connect
+// timeout shorter than the guard's deadline).
+type driverTimeout struct {
+	actas.Store
+}
+
+func (d *driverTimeout) Close() error { return nil }
+
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string { return "i/o timeout" }
+func (timeoutErr) Timeout() bool { return true }
+
+func (d *driverTimeout) Tenant(ctx context.Context, id string) (*actas.Tenant, error) {
+	return nil, fmt.Errorf("tenant: %w: %w", actas.ErrUnavailable, timeoutErr{})
+}
+
+func (d *driverTimeout) Ping(ctx context.Context) error {
+	<-ctx.Done()
+	return fmt.Errorf("ping: %w: %w", actas.ErrUnavailable, ctx.Err())
+}
+
+// TestGuardDriverTimeoutMarksDown: a driver timeout that fires before the
+// guard's deadline marks the store down just the same.
+func TestGuardDriverTimeoutMarksDown(t *testing.T) {
+	g := Wrap(&driverTimeout{}, Config{Timeout: 50 * time.Millisecond})
+	defer g.Close()
+	if _, err := g.Tenant(context.Background(), "a"); !errors.Is(err, actas.ErrUnavailable) {
+		t.Fatal(err)
+	}
+	if !g.Down() {
+		t.Error("a driver timeout did not mark the store down")
+	}
+}
