@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -37,17 +38,26 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if !ok {
 		status = http.StatusInternalServerError
 	}
-	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
-		retry := 1
-		if e, ok := err.(*actas.Error); ok && e.RetryAfter > 0 {
-			retry = e.RetryAfter
-		}
-		w.Header().Set("Retry-After", strconv.Itoa(retry))
-	}
+	setRetryAfter(w, status, err)
 	if status >= 500 {
 		setCause(r, err)
 	}
 	writeJSON(w, status, errorBody{Status: "error", Message: actas.ErrorMessage(err)})
+}
+
+// setRetryAfter sets Retry-After on a 429 or 503: the seconds the first
+// *actas.Error in err's chain asks for (errors.As, so a wrapped error
+// keeps its value), else 1.
+func setRetryAfter(w http.ResponseWriter, status int, err error) {
+	if status != http.StatusServiceUnavailable && status != http.StatusTooManyRequests {
+		return
+	}
+	retry := 1
+	var e *actas.Error
+	if errors.As(err, &e) && e.RetryAfter > 0 {
+		retry = e.RetryAfter
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(retry))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -53,9 +53,7 @@ func (s *Server) writeOAuthError(w http.ResponseWriter, r *http.Request, err err
 	if status >= 500 {
 		setCause(r, err)
 	}
-	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
-		w.Header().Set("Retry-After", "1")
-	}
+	setRetryAfter(w, status, err)
 	writeJSON(w, status, oauthError{Error: code, Description: actas.ErrorMessage(err)})
 }
 

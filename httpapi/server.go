@@ -142,6 +142,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			}
 			return
 		}
+		guardFraming(sw, r) // framing.go
 		r.Body = http.MaxBytesReader(sw, r.Body, MaxBodyBytes)
 		next.ServeHTTP(sw, r)
 	})

@@ -259,33 +259,47 @@ func (i *Issuer) Refresh(ctx context.Context, c *Client, r RefreshRequest) (*Res
 	rotate := t.Settings.RefreshRotation
 	grace := t.Settings.RotationGrace.D()
 	var newRefresh string
+	retry := false
 	updated, err := i.store.UpdateSession(ctx, s.ID, func(s *actas.Session) (*actas.RefreshToken, error) {
 		if err := refreshable(s, now); err != nil {
 			return nil, err
 		}
-		var gen int
+		newRefresh, retry = "", false
+		s.LastRefreshAt = now
 		switch {
 		case rt.Generation == s.RefreshGeneration:
-			gen = s.RefreshGeneration + 1
-			if rotate {
-				s.RefreshGeneration, s.RotatedAt = gen, now
+			if !rotate {
+				return nil, nil
 			}
+			// Advance: the successor becomes the one live token.
+			gen := s.RefreshGeneration + 1
+			s.RefreshGeneration, s.RotatedAt = gen, now
+			var nrt *actas.RefreshToken
+			newRefresh, nrt = i.successorToken(s.ID, gen, r.RefreshToken, now)
+			return nrt, nil
 		case rt.Generation == s.RefreshGeneration-1 && now.Sub(s.RotatedAt) <= grace:
-			// A concurrent retry of the previous token: give it a sibling
-			// of the current generation, do not advance.
-			gen = s.RefreshGeneration
+			// A retry (or a concurrent refresh) of the previous token: the
+			// same successor the first one got, nothing new stored.
+			newRefresh, _ = i.successorToken(s.ID, s.RefreshGeneration, r.RefreshToken, now)
+			retry = true
+			return nil, nil
 		default:
 			return nil, errReuse
 		}
-		s.LastRefreshAt = now
-		if !rotate {
-			newRefresh = ""
-			return nil, nil
-		}
-		var nrt *actas.RefreshToken
-		newRefresh, nrt = newRefreshToken(s.ID, gen, now)
-		return nrt, nil
 	})
+	if err == nil && retry {
+		// The successor is derived under the master key; had that key
+		// changed since the token advanced, the one derived now would not
+		// be the one stored. Refuse rather than hand out a token that is
+		// not the session's.
+		cur, crt, cerr := i.store.SessionByRefreshToken(ctx, hashSecret(newRefresh))
+		switch {
+		case errors.Is(cerr, actas.ErrNotFound) || (cerr == nil && (cur.ID != s.ID || crt.Generation != updated.RefreshGeneration)):
+			return nil, errBadRefresh
+		case cerr != nil:
+			return nil, wrap("refresh", cerr)
+		}
+	}
 	if errors.Is(err, errReuse) {
 		if rerr := i.revokeSessions(ctx, actas.RevokeQuery{TenantID: t.ID, SessionID: s.ID}, now, actas.ReasonRefreshReuse); rerr != nil {
 			return nil, rerr

@@ -42,7 +42,7 @@ const (
 	opTimeout = 5 * time.Second
 	// connectTimeout bounds dialling and authenticating one connection,
 	// unless the DSN sets connect_timeout.
-	connectTimeout = 5 * time.Second
+	connectTimeout = 2 * time.Second
 	// statementTimeout is the server-side bound on one statement, unless
 	// the DSN sets statement_timeout: it stops the database working on a
 	// query whose client has given up.
@@ -75,7 +75,7 @@ type DB struct {
 // the other.
 //
 // The pool holds at most 4×GOMAXPROCS connections unless the DSN sets
-// pool_max_conns; connect_timeout defaults to 5 s and statement_timeout
+// pool_max_conns; connect_timeout defaults to 2 s and statement_timeout
 // to 15 s. Any other libpq/pgx parameter of the DSN applies as usual.
 func Open(ctx context.Context, dsn string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
@@ -286,13 +286,7 @@ func mapErr(err error) error {
 			return fmt.Errorf("%w: %w", actas.ErrConflict, err)
 		case code == "23503": // foreign_key_violation
 			return fmt.Errorf("referenced record %w: %w", actas.ErrNotFound, err)
-		case strings.HasPrefix(code, "08"), // connection exception
-			code == "57P01", code == "57P02", code == "57P03", // admin/crash shutdown, cannot connect now
-			code == "53300",                  // too_many_connections
-			code == "57014",                  // query_canceled (statement_timeout)
-			code == "55P03",                  // lock_not_available
-			code == "40001", code == "40P01", // still failing after the retries
-			code == "25006": // read_only_sql_transaction: a standby during failover
+		case unavailableCode(code):
 			return fmt.Errorf("%w: %w", actas.ErrUnavailable, err)
 		}
 		return err
@@ -301,6 +295,28 @@ func mapErr(err error) error {
 		return fmt.Errorf("%w: %w", actas.ErrUnavailable, err)
 	}
 	return err
+}
+
+// unavailableCode reports whether a SQLSTATE means the database cannot
+// take the operation now, though it may later: answered 503 with
+// Retry-After, never 500.
+func unavailableCode(code string) bool {
+	switch {
+	case strings.HasPrefix(code, "08"): // connection exception
+		return true
+	case strings.HasPrefix(code, "53"): // insufficient resources: disk_full 53100, out_of_memory 53200, too_many_connections 53300
+		return true
+	}
+	switch code {
+	case "57P01", "57P02", "57P03", // admin or crash shutdown; cannot connect now (starting up, in recovery)
+		"57014",          // query_canceled (statement_timeout)
+		"55P03",          // lock_not_available
+		"40001", "40P01", // still failing after the retries
+		"25006",          // read_only_sql_transaction: a standby, or a primary during failover
+		"58000", "58030": // system_error, io_error
+		return true
+	}
+	return false
 }
 
 // unreachable reports whether err means the database could not be

@@ -228,10 +228,29 @@ func mapErr(err error) error {
 	case code == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
 		// A row refers to a tenant, user or session that does not exist.
 		return fmt.Errorf("referenced record %w: %w", actas.ErrNotFound, err)
-	case code&0xff == sqlite3.SQLITE_BUSY, code&0xff == sqlite3.SQLITE_LOCKED:
+	case unavailableCode(code):
 		return fmt.Errorf("%w: %w", actas.ErrUnavailable, err)
 	}
 	return err
+}
+
+// unavailableCode reports whether a SQLite result code (extended or
+// primary) means the storage cannot take the operation now, though it may
+// later: the write lock held past the busy timeout, a full disk, a
+// database or file system made read-only, an I/O error or memory
+// exhausted. These are answered 503 with
+// Retry-After, never 500; a transaction that failed with one of them
+// wrote nothing.
+func unavailableCode(code int) bool {
+	switch code & 0xff {
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED,
+		sqlite3.SQLITE_FULL,     // disk (or quota) full: ENOSPC, EDQUOT
+		sqlite3.SQLITE_READONLY, // read-only file, mount or connection
+		sqlite3.SQLITE_IOERR,    // read, write, fsync, truncate, lock… failed
+		sqlite3.SQLITE_NOMEM:
+		return true
+	}
+	return false
 }
 
 // scanner is a *sql.Row or *sql.Rows.

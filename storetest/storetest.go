@@ -57,6 +57,7 @@ var groups = []struct {
 	{"Store", storeTests},
 	{"Concurrency", concurrencyTests},
 	{"Throttle", throttleTests},
+	{"Probe", probeTests},
 }
 
 // base is the suite's clock: every time is base plus an offset.

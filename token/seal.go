@@ -61,7 +61,8 @@ func ParseMasterKey(s string) ([]byte, error) {
 // The sealed form is nonce(12) || ciphertext || tag(16). A Sealer is safe
 // for concurrent use.
 type Sealer struct {
-	aead cipher.AEAD
+	aead   cipher.AEAD
+	derive [32]byte // the root of Derive (derive.go)
 }
 
 // NewSealer returns a Sealer for a 32-byte master key.
@@ -77,7 +78,7 @@ func NewSealer(masterKey []byte) (*Sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("master key: %w", err)
 	}
-	return &Sealer{aead: aead}, nil
+	return &Sealer{aead: aead, derive: deriveRoot(masterKey)}, nil
 }
 
 // Seal encrypts plaintext, binding it to aad: Open succeeds only with the

@@ -58,13 +58,20 @@ func (v *Verifier) poll(ctx context.Context, wait time.Duration) error {
 
 // followFeed long-polls until Close, backing off (with jitter, up to a
 // second) while the feed fails, and forgetting revocations whose tokens
-// have all expired.
+// have all expired. After a failed call it asks with wait=0: the answer
+// then comes at once when the issuer is back, so a verifier that failed
+// closed reopens within one round trip of the issuer's return, not a
+// long poll later.
 func (v *Verifier) followFeed() {
 	defer v.wg.Done()
 	var backoff time.Duration
 	lastPrune := time.Now()
 	for v.ctx.Err() == nil {
-		if err := v.poll(v.ctx, v.pollWait); err != nil {
+		wait := v.pollWait
+		if backoff > 0 {
+			wait = 0 // the last call failed
+		}
+		if err := v.poll(v.ctx, wait); err != nil {
 			if v.ctx.Err() != nil {
 				return
 			}

@@ -46,6 +46,7 @@ type fakeIssuer struct {
 	changed chan struct{}
 	down    atomic.Bool // the feed answers 503
 	jwksHit atomic.Int64
+	feedLog feedLog // every feed call's wait and outcome (feed_test.go)
 }
 
 var (
@@ -135,6 +136,7 @@ func (f *fakeIssuer) feed(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
+	f.feedLog.add(r.URL.Query().Get("wait"), f.down.Load())
 	if f.down.Load() {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return
@@ -158,6 +160,10 @@ func (f *fakeIssuer) feed(w http.ResponseWriter, r *http.Request) {
 		}
 		select {
 		case <-ch:
+			if f.down.Load() { // woken to fail
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
 		case <-deadline:
 			writeJSONTest(w, map[string]any{"revocations": []any{}, "cursor": max(cursor, after)})
 			return

@@ -40,6 +40,9 @@ type Main struct {
 	HashParams *password.Params
 	// Hangup, if set, replaces SIGHUP for serve's reload (tests send on it).
 	Hangup <-chan os.Signal
+	// WrapStore, if set, wraps the store serve's issuer uses, under its
+	// storeguard (tests inject storage faults with it; faults.go).
+	WrapStore func(actas.Store) actas.Store
 }
 
 // NewMain returns a Main wired to the process.
@@ -251,7 +254,7 @@ func (m *Main) open(ctx context.Context, g *globals, publicURL string) (*env, er
 		params = *m.HashParams
 	}
 	e.issuer = issuer.New(issuer.Config{
-		Store:     e.store,
+		Store:     m.guardStore(g, e.store),
 		Sealer:    sealer,
 		Hasher:    g.newHasher(params),
 		PublicURL: publicURL,

@@ -46,6 +46,8 @@ type Config struct {
 	HashQueue       int // -1: 64 per hashing slot
 	HashMaxWait     time.Duration
 	Metrics         bool
+	MetricsAddr     string
+	StoreTimeout    time.Duration
 
 	source map[string]string // setting name -> default, file, env or flag
 }
@@ -147,6 +149,12 @@ var configFields = []configField{
 	{Name: "metrics", Flag: "metrics", Env: "ACTAS_METRICS", Default: "true",
 		Desc: "Serve Prometheus metrics at `GET /metrics`.",
 		get:  func(c *Config) string { return strconv.FormatBool(c.Metrics) }, set: setBool(func(c *Config) *bool { return &c.Metrics })},
+	{Name: "metrics_addr", Flag: "metrics-addr", Env: "ACTAS_METRICS_ADDR", Default: "",
+		Desc: "Serve `GET /metrics` on a listener of its own at this host:port (recommended in production: keep it off the public port), and answer 404 for it on `addr`. Empty: on `addr`.",
+		get:  func(c *Config) string { return c.MetricsAddr }, set: setString(func(c *Config) *string { return &c.MetricsAddr })},
+	{Name: "store_timeout", Flag: "store-timeout", Env: "ACTAS_STORE_TIMEOUT", Default: "2s",
+		Desc: "Longest one database call of a request may take; past it the request gets 503 and, until the database answers again, requests that need it get 503 at once.",
+		get:  func(c *Config) string { return c.StoreTimeout.String() }, set: setDuration(func(c *Config) *time.Duration { return &c.StoreTimeout })},
 }
 
 func setString(p func(*Config) *string) func(*Config, string) error {
@@ -402,6 +410,17 @@ func (c *Config) Validate() []string {
 	}
 	if c.HashQueue < -1 || c.HashQueue > 1_000_000 {
 		add("hash_queue: %d is not auto or 0 to 1000000", c.HashQueue)
+	}
+	if c.StoreTimeout < 10*time.Millisecond || c.StoreTimeout > time.Minute {
+		add("store_timeout: %s is not between 10ms and 1m", c.StoreTimeout)
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			add("metrics_addr: %q is not host:port", c.MetricsAddr)
+		}
+		if !c.Metrics {
+			add("metrics_addr: set while metrics is false")
+		}
 	}
 	if c.HashMaxWait <= 0 || c.HashMaxWait > time.Minute {
 		add("hash_max_wait: %s is not between 0 and 1m", c.HashMaxWait)

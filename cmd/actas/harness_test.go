@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/actas-dev/actas"
 	"github.com/actas-dev/actas/password"
 )
 
@@ -75,7 +76,8 @@ type harness struct {
 	lastPool string
 	stop     context.CancelFunc
 	done     chan int
-	hangup   chan os.Signal // stands in for SIGHUP (ops_test.go)
+	hangup   chan os.Signal                // stands in for SIGHUP (ops_test.go)
+	wrap     func(actas.Store) actas.Store // Main.WrapStore of serve (faults_test.go)
 }
 
 func newHarness(t *testing.T) *harness {
@@ -99,6 +101,7 @@ func (h *harness) main(stdin io.Reader, stdout, stderr io.Writer) *Main {
 		Getenv:     func(k string) string { return h.env[k] },
 		Now:        h.clock.Now,
 		HashParams: h.hashParams(),
+		WrapStore:  h.wrap,
 	}
 }
 

@@ -369,6 +369,7 @@ type pgProxy struct {
 	target string
 	mu     sync.Mutex
 	cut    bool
+	refuse bool // close new connections at once, as a host with nothing listening does
 	conns  map[net.Conn]bool
 }
 
@@ -386,6 +387,11 @@ func newPGProxy(t *testing.T, target string) *pgProxy {
 				return
 			}
 			p.mu.Lock()
+			if p.refuse {
+				p.mu.Unlock()
+				c.Close()
+				continue
+			}
 			p.conns[c] = true
 			cut := p.cut
 			p.mu.Unlock()

@@ -115,8 +115,9 @@ func (m *Main) serve(ctx context.Context, cmd *cobra.Command, g *globals, f *ser
 	defer stopBG()
 	go iss.Maintain(bg, time.Second, 10*time.Minute)
 
-	ready := &httpapi.Readiness{Checks: readinessChecks(e), Logger: log}
+	ready := &httpapi.Readiness{Checks: append(readinessChecks(e), writeCheck(e)), Logger: log}
 	api := &httpapi.Server{Issuer: iss, Logger: log, TrustedProxy: lv.proxies.Contains, Readiness: ready}
+	var metricsAddr string // metrics_addr's listener, if any
 	if cfg.Metrics {
 		ver, commit := buildInfo()
 		opts := metrics.Options{Revocations: iss.Revocations(), Hasher: iss.Hasher(), Version: ver, Commit: commit}
@@ -127,19 +128,20 @@ func (m *Main) serve(ctx context.Context, cmd *cobra.Command, g *globals, f *ser
 			opts.Pool = func() metrics.PoolStats { return metrics.PoolStats(pg.PoolStats()) }
 		}
 		mx := metrics.New(opts)
-		api.Metrics = mx.Handler()
+		if cfg.MetricsAddr == "" {
+			api.Metrics = mx.Handler()
+		} else {
+			msrv, addr, err := serveMetrics(cfg.MetricsAddr, mx.Handler(), log)
+			if err != nil {
+				return err
+			}
+			defer msrv.Close()
+			metricsAddr = addr
+		}
 		api.Observer = httpapi.Observer{Request: mx.ObserveRequest, Outcome: mx.ObserveOutcome}
 		iss.Hasher().SetObserver(password.Observer{Wait: mx.ObserveHashWait})
 	}
-	srv := &http.Server{
-		Handler:           api.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(api.Handler(), log)
 	srv.RegisterOnShutdown(iss.Revocations().StopWaiters) // end revocation feed long polls
 	errc := make(chan error, 1)
 	if lv.certs != nil {
@@ -149,7 +151,7 @@ func (m *Main) serve(ctx context.Context, cmd *cobra.Command, g *globals, f *ser
 		go func() { errc <- srv.Serve(ln) }()
 	}
 	log.Info("actas serving", "addr", ln.Addr().String(), "public_url", publicURL, "db", redactDSN(m.dbSpec(g)),
-		"tls", lv.certs != nil, "metrics", cfg.Metrics, "trusted_proxies", len(proxies))
+		"tls", lv.certs != nil, "metrics", cfg.Metrics, "metrics_addr", metricsAddr, "trusted_proxies", len(proxies))
 	if m.Ready != nil {
 		m.Ready(ln.Addr().String())
 	}
