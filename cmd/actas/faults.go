@@ -19,7 +19,7 @@ func (m *Main) guardStore(g *globals, s actas.Store) actas.Store {
 	if m.WrapStore != nil {
 		s = m.WrapStore(s)
 	}
-	return storeguard.Wrap(s, storeguard.Config{Timeout: g.cfg.StoreTimeout, Logger: g.log})
+	return storeguard.Store(s, storeguard.Config{Timeout: g.cfg.StoreTimeout, Logger: g.log})
 }
 
 // writeCheck is the readiness check of writes (issuer.WriteProbe): not
