@@ -39,6 +39,7 @@ type Result struct {
 	AccessToken  string
 	RefreshToken string    // "" for sessions that cannot be refreshed
 	ExpiresAt    time.Time // of the access token
+	Scope        string    // of the access token
 }
 
 // SignInRequest is a parsed sign-in.
@@ -194,6 +195,10 @@ type RefreshRequest struct {
 	RefreshToken string
 	AccessToken  string // optional; if set it must be of the same session
 	ClientID     string // optional; if set it must be the tenant's
+	// OAuthClientID is set for the refresh_token grant of an OAuth
+	// client (codegrant.go): the session must be one of its code
+	// exchanges, and its tokens are minted for it.
+	OAuthClientID string
 }
 
 var errReuse = errors.New("refresh token reuse")
@@ -231,6 +236,10 @@ func (i *Issuer) Refresh(ctx context.Context, c *Client, r RefreshRequest) (*Res
 		}
 	}
 	if err := refreshable(s, now); err != nil {
+		return nil, err
+	}
+	opts, err := i.grantOptions(ctx, s, r.OAuthClientID)
+	if err != nil {
 		return nil, err
 	}
 	u, err := i.store.User(ctx, t.ID, s.UserID)
@@ -288,7 +297,7 @@ func (i *Issuer) Refresh(ctx context.Context, c *Client, r RefreshRequest) (*Res
 	if err != nil {
 		return nil, wrap("refresh", err)
 	}
-	res, err := i.mint(ctx, t, u, updated, nil, now)
+	res, err := i.mintWith(ctx, t, u, updated, nil, now, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -428,6 +437,13 @@ func (i *Issuer) revokeSessionsList(ctx context.Context, q actas.RevokeQuery, no
 // mint signs an ID token and an access token for session s of user u.
 // act, if not nil, names the impersonator. No token outlives its session.
 func (i *Issuer) mint(ctx context.Context, t *actas.Tenant, u *actas.User, s *actas.Session, act *token.Actor, now time.Time) (*Result, error) {
+	return i.mintWith(ctx, t, u, s, act, now, nil)
+}
+
+// mintWith is mint for an OAuth client when o is not nil (codegrant.go):
+// aud and client_id are the client's, the scope is the grant's, the ID
+// token carries the nonce, and both carry sid.
+func (i *Issuer) mintWith(ctx context.Context, t *actas.Tenant, u *actas.User, s *actas.Session, act *token.Actor, now time.Time, o *mintOptions) (*Result, error) {
 	ks, err := i.keys.get(ctx, t.ID, now)
 	if err != nil {
 		return nil, err
@@ -471,6 +487,10 @@ func (i *Issuer) mint(ctx context.Context, t *actas.Tenant, u *actas.User, s *ac
 		AuthTime: s.AuthTime.Unix(), Iss: iss, Exp: exp.Unix(), Iat: now.Unix(), Jti: actas.NewID(),
 		OriginJti: s.ID, ClientID: t.ClientID, Username: u.Username, Groups: groups, Act: act,
 	}
+	if o != nil {
+		id.Aud, id.Nonce, id.Sid = o.ClientID, o.Nonce, s.ID
+		access.ClientID, access.Scope, access.Sid = o.ClientID, o.Scope, s.ID
+	}
 	var (
 		idTok, accessTok string
 		idErr, accessErr error
@@ -500,7 +520,7 @@ func (i *Issuer) mint(ctx context.Context, t *actas.Tenant, u *actas.User, s *ac
 	i.seen.put(tokenDigest(accessTok), t.ID, accessKey.KID, &access)
 	return &Result{
 		Tenant: t, User: u, Session: s, IDToken: idTok, AccessToken: accessTok,
-		ExpiresAt: time.Unix(exp.Unix(), 0),
+		ExpiresAt: time.Unix(exp.Unix(), 0), Scope: access.Scope,
 	}, nil
 }
 
