@@ -469,3 +469,7 @@ func s256(verifier string) string {
 	h := sha256.Sum256([]byte(verifier))
 	return base64.RawURLEncoding.EncodeToString(h[:])
 }
+
+// SecureCookies reports whether cookies must carry Secure: the public
+// URL is https.
+func (i *Issuer) SecureCookies() bool { return strings.HasPrefix(i.publicURL, "https://") }
