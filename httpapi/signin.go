@@ -237,7 +237,7 @@ func (s *Server) signInPage(w http.ResponseWriter, r *http.Request, ar *issuer.A
 	d.Action = r.URL.Path + "?" + r.URL.RawQuery
 	d.CSRF = s.csrfToken(w, r)
 	d.Username = username
-	d.MinLength = ar.Tenant.Settings.PasswordMinLength
+	d.MinLength = issuer.MinPasswordLength(ar.Tenant)
 	d.Fields = map[string]*field{
 		"username":         {ID: "username", Label: "Username", Type: "text", Autocomplete: "username", Value: username, MaxLen: actas.MaxUsernameLen},
 		"password":         {ID: "password", Label: "Password", Type: "password", Autocomplete: "current-password"},

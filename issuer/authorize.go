@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/actas-dev/actas"
 )
@@ -423,6 +424,9 @@ func (i *Issuer) checkNewPassword(ctx context.Context, t *actas.Tenant, u *actas
 	if err := checkPassword(t.Settings, pw); err != nil {
 		return err
 	}
+	if n := MinPasswordLength(t); utf8.RuneCountInString(pw) < n {
+		return actas.Errorf(actas.EINVALID, "password must be at least %d characters", n)
+	}
 	if len(pw) > 256 {
 		return actas.Errorf(actas.EINVALID, "password must be at most 256 bytes")
 	}
@@ -437,6 +441,15 @@ func (i *Issuer) checkNewPassword(ctx context.Context, t *actas.Tenant, u *actas
 		return actas.Errorf(actas.EINVALID, "new password must differ from the current one")
 	}
 	return nil
+}
+
+// MinPasswordLength is the tenant's password_min_length, or SPEC §8's
+// default of 8 where the setting is 0 (unset).
+func MinPasswordLength(t *actas.Tenant) int {
+	if n := t.Settings.PasswordMinLength; n > 0 {
+		return n
+	}
+	return 8
 }
 
 // changeRequiredPassword stores a new password for a user whose password
