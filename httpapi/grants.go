@@ -44,14 +44,19 @@ func (s *Server) postOAuthToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	gt := form.Get("grant_type")
-	if gt == "" {
-		writeOAuth(w, http.StatusBadRequest, "invalid_request", "grant_type is required")
-		return
-	}
 	g, ok := grants[gt]
 	if !ok {
-		writeOAuth(w, http.StatusBadRequest, "unsupported_grant_type",
-			"supported: authorization_code, refresh_token, "+grantTokenExchange)
+		// As before the OAuth clients' grants existed, a request naming
+		// none of them is the API key's: authenticated first.
+		if _, ok := s.tenantAPIKey(w, r, t); !ok || !checkFormClientID(w, t, form) {
+			return
+		}
+		if gt == "" {
+			writeOAuth(w, http.StatusBadRequest, "invalid_request", "grant_type is required")
+		} else {
+			writeOAuth(w, http.StatusBadRequest, "unsupported_grant_type",
+				"supported: authorization_code, refresh_token, "+grantTokenExchange)
+		}
 		return
 	}
 	var c *issuer.Client

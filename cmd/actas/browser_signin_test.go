@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"html"
 	"io"
 	"net/http"
@@ -462,3 +463,4 @@ func TestBrowserSignInMustChangePassword(t *testing.T) {
 	}
 }
 
+func jsonDecode(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
