@@ -487,6 +487,7 @@ func (i *Issuer) mintWith(ctx context.Context, t *actas.Tenant, u *actas.User, s
 		AuthTime: s.AuthTime.Unix(), Iss: iss, Exp: exp.Unix(), Iat: now.Unix(), Jti: actas.NewID(),
 		OriginJti: s.ID, ClientID: t.ClientID, Username: u.Username, Groups: groups, Act: act,
 	}
+	access.Aud = t.Settings.AccessTokenAudience // RFC 9068 when set
 	if o != nil {
 		id.Aud, id.Nonce, id.Sid = o.ClientID, o.Nonce, s.ID
 		access.ClientID, access.Scope, access.Sid = o.ClientID, o.Scope, s.ID
@@ -504,11 +505,11 @@ func (i *Issuer) mintWith(ctx context.Context, t *actas.Tenant, u *actas.User, s
 			defer close(done)
 			idTok, idErr = idKey.Sign(&id)
 		}()
-		accessTok, accessErr = accessKey.Sign(&access)
+		accessTok, accessErr = signAccess(accessKey, &access)
 		<-done
 	} else {
 		idTok, idErr = idKey.Sign(&id)
-		accessTok, accessErr = accessKey.Sign(&access)
+		accessTok, accessErr = signAccess(accessKey, &access)
 	}
 	if idErr != nil {
 		return nil, wrap("sign ID token", idErr)
@@ -522,6 +523,15 @@ func (i *Issuer) mintWith(ctx context.Context, t *actas.Tenant, u *actas.User, s
 		Tenant: t, User: u, Session: s, IDToken: idTok, AccessToken: accessTok,
 		ExpiresAt: time.Unix(exp.Unix(), 0), Scope: access.Scope,
 	}, nil
+}
+
+// signAccess signs an access token: with typ "at+jwt" when it has an
+// audience (RFC 9068 §2.1), else as Cognito's.
+func signAccess(k *keyEntry, c *token.Claims) (string, error) {
+	if c.Aud != "" {
+		return k.SignTyped(c, token.TypAccessToken)
+	}
+	return k.Sign(c)
 }
 
 func truncate(s string, n int) string {
