@@ -42,12 +42,12 @@ type field struct {
 }
 
 type pageData struct {
-	Lang, Title, Tenant, Client, CSS string
-	Action, CSRF, Username           string
-	MinLength                        int
-	Fields                           map[string]*field
-	Message, Detail                  string
-	IsError                          bool
+	Lang, Title, Tenant, Client, Static string
+	Action, CSRF, Username              string
+	MinLength                           int
+	Fields                              map[string]*field
+	Message, Detail                     string
+	IsError                             bool
 }
 
 func (s *Server) newPage(r *http.Request, t *actas.Tenant, title string) *pageData {
@@ -55,7 +55,7 @@ func (s *Server) newPage(r *http.Request, t *actas.Tenant, title string) *pageDa
 	if t != nil {
 		name = t.Name
 	}
-	return &pageData{Lang: "en", Title: title, Tenant: name, CSS: "/" + r.PathValue("pool") + "/oauth2/static/signin.css"}
+	return &pageData{Lang: "en", Title: title, Tenant: name, Static: "/" + r.PathValue("pool") + "/oauth2/static"}
 }
 
 // pageCSP is the Content-Security-Policy of every page: no script at all,

@@ -132,7 +132,7 @@ func (e *oidcEnv) client(t *testing.T, name string, public bool, redirect string
 		ClientSecret string `json:"clientSecret"`
 	}
 	args := []string{"client", "create", "--tenant", "acme", "--name", name, "--redirect-uri", redirect,
-		"--post-logout-redirect-uri", "https://" + name + ".example/bye"}
+		"--post-logout-redirect-uri", "https://" + strings.ToLower(strings.Fields(name)[0]) + ".example/bye"}
 	if public {
 		args = append(args, "--public")
 	}
