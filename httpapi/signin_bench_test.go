@@ -28,9 +28,10 @@ import (
 //   - BenchmarkSSORound: authorize with a live browser-session cookie →
 //     code → token exchange. bound-ratio = two RS256 signatures (the
 //     bound of a round, per core) / time per round; goal ≥ 0.7.
-//   - BenchmarkFirstPageSignIn: the sign-in page's POST with the right
-//     password (argon2id, OWASP parameters) → code. bound-ratio = one
-//     argon2id verification / time per sign-in; goal ≥ 0.85.
+//   - BenchmarkFirstPageSignIn: the sign-in page (GET, then the POST with
+//     the right password: argon2id, OWASP parameters) → code.
+//     bound-ratio = one argon2id verification / time per sign-in;
+//     goal ≥ 0.85.
 
 type signinBench struct {
 	h              http.Handler
@@ -124,10 +125,7 @@ func BenchmarkSSORound(b *testing.B) {
 	s := newSigninBench(b, password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32})
 	cookie := cookieOf(s.signIn(b), "actas_session")
 	bound := 2 * signOnce(b, actas.AlgRS256)
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := time.Now()
-	for b.Loop() {
+	round := func(b *testing.B) {
 		r := httptest.NewRequest("GET", s.authorizeURL(), nil)
 		r.AddCookie(&http.Cookie{Name: "actas_session", Value: cookie})
 		w := s.serve(r)
@@ -142,6 +140,20 @@ func BenchmarkSSORound(b *testing.B) {
 		if tw := s.serve(tr); tw.Code != http.StatusOK {
 			b.Fatalf("token: %d %s", tw.Code, tw.Body)
 		}
+	}
+	reportAgainstBound(b, bound, round)
+}
+
+// reportAgainstBound runs op one at a time and reports bound-ratio: the
+// bound's time over op's, on one core (the bound is measured on one core
+// too; RS256 minting signs its two tokens on two cores when it can, which
+// this ratio counts in op's favour only as far as a core is free).
+func reportAgainstBound(b *testing.B, bound time.Duration, op func(b *testing.B)) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for b.Loop() {
+		op(b)
 	}
 	per := time.Since(start) / time.Duration(b.N)
 	b.ReportMetric(float64(bound.Nanoseconds()), "bound-ns/op")
@@ -163,13 +175,5 @@ func BenchmarkFirstPageSignIn(b *testing.B) {
 		n++
 	}
 	bound := time.Since(t0) / time.Duration(n)
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := time.Now()
-	for b.Loop() {
-		codeIn(b, s.signIn(b))
-	}
-	per := time.Since(start) / time.Duration(b.N)
-	b.ReportMetric(float64(bound.Nanoseconds()), "bound-ns/op")
-	b.ReportMetric(float64(bound)/float64(per), "bound-ratio")
+	reportAgainstBound(b, bound, func(b *testing.B) { codeIn(b, s.signIn(b)) })
 }
