@@ -464,3 +464,36 @@ func TestBrowserSignInMustChangePassword(t *testing.T) {
 }
 
 func jsonDecode(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
+
+// The refresh grant applies the tenant's rotation and reuse detection:
+// presenting a rotated refresh token (past the grace period) revokes the
+// session.
+func TestBrowserSignInRefreshRotation(t *testing.T) {
+	e := newOIDCEnv(t)
+	e.h.mustCLI(nil, "tenant", "set", "acme", "refresh_rotation=true", "rotation_grace=1s")
+	web := e.client(t, "web", false, "https://web.example/cb")
+	f := web.start(t)
+	tok, _ := e.exchange(t, web, f, e.signIn(t, newBrowser(t), web, f, "alice", "correct horse battery"))
+	first := tok.RefreshToken
+	nt, err := web.cfg.TokenSource(e.ctx, &oauth2.Token{RefreshToken: first}).Token()
+	if err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	if nt.RefreshToken == "" || nt.RefreshToken == first {
+		t.Fatalf("rotation on: refresh token %q, want a new one", nt.RefreshToken)
+	}
+	e.h.clock.Advance(5 * time.Second)
+	if _, err := web.cfg.TokenSource(e.ctx, &oauth2.Token{RefreshToken: first}).Token(); !isOAuthError(err, "invalid_grant") {
+		t.Fatalf("reuse of a rotated refresh token: %v, want invalid_grant", err)
+	}
+	if _, err := web.cfg.TokenSource(e.ctx, &oauth2.Token{RefreshToken: nt.RefreshToken}).Token(); !isOAuthError(err, "invalid_grant") {
+		t.Fatalf("after reuse the current refresh token still works: %v", err)
+	}
+	// Another client cannot use this client's refresh token.
+	other := e.client(t, "other", false, "https://other.example/cb")
+	f = web.start(t)
+	tok, _ = e.exchange(t, web, f, e.signIn(t, newBrowser(t), web, f, "alice", "correct horse battery"))
+	if _, err := other.cfg.TokenSource(e.ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); !isOAuthError(err, "invalid_grant") {
+		t.Fatalf("another client's refresh token: %v, want invalid_grant", err)
+	}
+}
