@@ -267,7 +267,7 @@ func (i *Issuer) NeedsLogin(ar *AuthorizeRequest, b *BrowserSession) bool {
 	if b == nil || ar.Prompt == "login" {
 		return true
 	}
-	return ar.MaxAge >= 0 && i.now().Sub(b.Session.AuthTime) > time.Duration(ar.MaxAge)*time.Second
+	return ar.MaxAge >= 0 && i.now().Sub(b.Session.AuthTime) >= time.Duration(ar.MaxAge)*time.Second
 }
 
 // IssueCode issues an authorization code for the request from browser
