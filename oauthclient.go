@@ -80,12 +80,14 @@ type ClientStore interface {
 // create.
 type AuthCodeStore interface {
 	CreateAuthCode(ctx context.Context, c *AuthCode) error
+	// AuthCode returns the code with this hash; ErrNotFound if none.
+	AuthCode(ctx context.Context, hash []byte) (*AuthCode, error)
 	// RedeemAuthCode atomically marks the code with this hash used at now
-	// and records sessionID as the session its exchange creates. It
+	// by the session of g, and stores g, whose session must exist. It
 	// returns the code as it was before: if UsedAt is already set, the
 	// code was redeemed before and nothing is written. ErrNotFound if
 	// there is no such code.
-	RedeemAuthCode(ctx context.Context, hash []byte, now time.Time, sessionID string) (*AuthCode, error)
+	RedeemAuthCode(ctx context.Context, hash []byte, now time.Time, g *OAuthGrant) (*AuthCode, error)
 	// CreateOAuthGrant records the grant of a session that exists.
 	CreateOAuthGrant(ctx context.Context, g *OAuthGrant) error
 	// OAuthGrant returns the grant of a session; ErrNotFound if the

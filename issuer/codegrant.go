@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/actas-dev/actas"
 )
@@ -64,24 +65,18 @@ func (i *Issuer) ExchangeCode(ctx context.Context, t *actas.Tenant, r CodeReques
 		return nil, errInvalidGrant
 	}
 	now := i.now()
-	sessionID := actas.NewID()
-	c, err := i.store.RedeemAuthCode(ctx, hashSecret(r.Code), now, sessionID)
+	hash := hashSecret(r.Code)
+	c, err := i.store.AuthCode(ctx, hash)
 	if errors.Is(err, actas.ErrNotFound) {
 		return nil, errInvalidGrant
 	} else if err != nil {
-		return nil, wrap("redeem code", err)
+		return nil, wrap("find code", err)
 	}
 	if c.TenantID != t.ID {
 		return nil, errInvalidGrant
 	}
 	if !c.UsedAt.IsZero() {
-		if c.SessionID != "" {
-			_ = i.revokeSessions(ctx, actas.RevokeQuery{TenantID: t.ID, SessionID: c.SessionID}, now, actas.ReasonCodeReuse)
-		}
-		_ = i.store.AppendAudit(ctx, &actas.AuditEvent{Time: now, TenantID: t.ID, Action: actas.ActionCodeReuse,
-			SubjectID: c.UserID, SessionID: c.SessionID, IP: r.IP, Outcome: actas.OutcomeDenied,
-			Details: "an authorization code was presented a second time; the session of its first exchange was revoked"})
-		return nil, errInvalidGrant
+		return nil, i.codeReused(ctx, t, c, r.IP, now)
 	}
 	switch {
 	case !now.Before(c.ExpiresAt),
@@ -99,18 +94,20 @@ func (i *Issuer) ExchangeCode(ctx context.Context, t *actas.Tenant, r CodeReques
 	if !u.Active() {
 		return nil, errInvalidGrant
 	}
+	// The session first, then the redemption with the grant in one
+	// transaction: two writes per exchange. Of two exchanges racing for
+	// one code both may create a session, but one redemption wins; the
+	// other revokes its own session and, as for any reuse, the winner's.
 	refreshable := hasScope(c.Scope, "offline_access")
 	s := &actas.Session{
-		ID: sessionID, TenantID: t.ID, UserID: u.ID, AuthTime: c.AuthTime,
+		ID: actas.NewID(), TenantID: t.ID, UserID: u.ID, AuthTime: c.AuthTime,
 		ExpiresAt: now.Add(t.Settings.RefreshTTL.D()), ClientIP: r.IP, UserAgent: truncate(r.UserAgent, 512),
 		Refreshable: refreshable, ParentID: c.ParentID, CreatedAt: now,
-	}
-	if refreshable {
-		s.RotatedAt = now
 	}
 	var refresh string
 	var rt *actas.RefreshToken
 	if refreshable {
+		s.RotatedAt = now
 		refresh, rt = newRefreshToken(s.ID, 0, now)
 	}
 	ev := &actas.AuditEvent{Time: now, TenantID: t.ID, Action: actas.ActionCodeExchange, ActorID: u.ID, Actor: u.Username,
@@ -121,9 +118,17 @@ func (i *Issuer) ExchangeCode(ctx context.Context, t *actas.Tenant, r CodeReques
 	} else if err != nil {
 		return nil, wrap("create session", err)
 	}
-	if err := i.store.CreateOAuthGrant(ctx, &actas.OAuthGrant{SessionID: s.ID, TenantID: t.ID, ClientID: cl.ID, Scope: c.Scope, CreatedAt: now}); err != nil {
-		_ = i.revokeSessions(ctx, actas.RevokeQuery{TenantID: t.ID, SessionID: s.ID}, now, actas.ReasonAdmin)
-		return nil, wrap("create grant", err)
+	g := &actas.OAuthGrant{SessionID: s.ID, TenantID: t.ID, ClientID: cl.ID, Scope: c.Scope, CreatedAt: now}
+	won, err := i.store.RedeemAuthCode(ctx, hash, now, g)
+	if err == nil && !won.UsedAt.IsZero() {
+		err = i.codeReused(ctx, t, won, r.IP, now)
+	}
+	if err != nil {
+		_ = i.revokeSessions(ctx, actas.RevokeQuery{TenantID: t.ID, SessionID: s.ID}, now, actas.ReasonCodeReuse)
+		if errors.Is(err, actas.ErrNotFound) {
+			return nil, errInvalidGrant
+		}
+		return nil, wrap("redeem code", err)
 	}
 	res, err := i.mintWith(ctx, t, u, s, nil, now, &mintOptions{ClientID: cl.ID, Scope: c.Scope, Nonce: c.Nonce})
 	if err != nil {
@@ -131,6 +136,21 @@ func (i *Issuer) ExchangeCode(ctx context.Context, t *actas.Tenant, r CodeReques
 	}
 	res.RefreshToken = refresh
 	return res, nil
+}
+
+// codeReused answers a code presented again: the session its first
+// exchange created is revoked (RFC 6749 §4.1.2), the browser session is
+// not.
+func (i *Issuer) codeReused(ctx context.Context, t *actas.Tenant, c *actas.AuthCode, ip string, now time.Time) error {
+	if c.SessionID != "" {
+		if err := i.revokeSessions(ctx, actas.RevokeQuery{TenantID: t.ID, SessionID: c.SessionID}, now, actas.ReasonCodeReuse); err != nil {
+			return err
+		}
+	}
+	_ = i.store.AppendAudit(ctx, &actas.AuditEvent{Time: now, TenantID: t.ID, Action: actas.ActionCodeReuse,
+		SubjectID: c.UserID, SessionID: c.SessionID, IP: ip, Outcome: actas.OutcomeDenied,
+		Details: "an authorization code was presented a second time; the session of its first exchange was revoked"})
+	return errInvalidGrant
 }
 
 // RefreshClientRequest is a parsed refresh_token grant of an OAuth client.

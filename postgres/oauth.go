@@ -67,9 +67,24 @@ func (db *DB) CreateAuthCode(ctx context.Context, c *actas.AuthCode) error {
 	return db.insert(ctx, "create auth code", "oauth_codes", sqlrow.AuthCodeCols, sqlrow.AuthCodeArgs(c))
 }
 
-// RedeemAuthCode marks a code used, holding its row lock from the read
-// to the write so that of two concurrent redemptions exactly one wins.
-func (db *DB) RedeemAuthCode(ctx context.Context, hash []byte, now time.Time, sessionID string) (*actas.AuthCode, error) {
+// AuthCode returns a code by hash.
+func (db *DB) AuthCode(ctx context.Context, hash []byte) (*actas.AuthCode, error) {
+	var c *actas.AuthCode
+	err := db.read(ctx, func(ctx context.Context, q querier) error {
+		var err error
+		c, err = sqlrow.ScanAuthCode(q.QueryRow(ctx, `SELECT `+sqlrow.AuthCodeCols+` FROM oauth_codes WHERE hash = $1`, hash))
+		return err
+	})
+	if err != nil {
+		return nil, wrap("auth code", err)
+	}
+	return c, nil
+}
+
+// RedeemAuthCode marks a code used and stores its grant, holding the
+// code's row lock from the read to the write so that of two concurrent
+// redemptions exactly one wins.
+func (db *DB) RedeemAuthCode(ctx context.Context, hash []byte, now time.Time, g *actas.OAuthGrant) (*actas.AuthCode, error) {
 	var out *actas.AuthCode
 	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		c, err := sqlrow.ScanAuthCode(tx.QueryRow(ctx, `SELECT `+sqlrow.AuthCodeCols+
@@ -81,8 +96,12 @@ func (db *DB) RedeemAuthCode(ctx context.Context, hash []byte, now time.Time, se
 		if !c.UsedAt.IsZero() {
 			return nil
 		}
-		_, err = tx.Exec(ctx, `UPDATE oauth_codes SET used_at = $1, session_id = $2 WHERE hash = $3`,
-			sqlrow.MS(now), sessionID, hash)
+		if _, err := tx.Exec(ctx, `UPDATE oauth_codes SET used_at = $1, session_id = $2 WHERE hash = $3`,
+			sqlrow.MS(now), g.SessionID, hash); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO oauth_grants (`+sqlrow.OAuthGrantCols+`) VALUES (`+placeholders(1, 5)+`)`,
+			sqlrow.OAuthGrantArgs(g)...)
 		return err
 	})
 	if err != nil {

@@ -58,8 +58,18 @@ func (db *DB) CreateAuthCode(ctx context.Context, c *actas.AuthCode) error {
 	}))
 }
 
-// RedeemAuthCode marks a code used, in one transaction with reading it.
-func (db *DB) RedeemAuthCode(ctx context.Context, hash []byte, now time.Time, sessionID string) (*actas.AuthCode, error) {
+// AuthCode returns a code by hash.
+func (db *DB) AuthCode(ctx context.Context, hash []byte) (*actas.AuthCode, error) {
+	c, err := sqlrow.ScanAuthCode(db.readRow(ctx, `SELECT `+sqlrow.AuthCodeCols+` FROM oauth_codes WHERE hash = ?`, hash))
+	if err != nil {
+		return nil, wrap("auth code", err)
+	}
+	return c, nil
+}
+
+// RedeemAuthCode marks a code used and stores its grant, in one
+// transaction with reading it.
+func (db *DB) RedeemAuthCode(ctx context.Context, hash []byte, now time.Time, g *actas.OAuthGrant) (*actas.AuthCode, error) {
 	var out *actas.AuthCode
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		c, err := sqlrow.ScanAuthCode(tx.QueryRowContext(ctx, `SELECT `+sqlrow.AuthCodeCols+
@@ -71,8 +81,12 @@ func (db *DB) RedeemAuthCode(ctx context.Context, hash []byte, now time.Time, se
 		if !c.UsedAt.IsZero() {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE oauth_codes SET used_at = ?, session_id = ? WHERE hash = ?`,
-			sqlrow.MS(now), sessionID, hash)
+		if _, err := tx.ExecContext(ctx, `UPDATE oauth_codes SET used_at = ?, session_id = ? WHERE hash = ?`,
+			sqlrow.MS(now), g.SessionID, hash); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO oauth_grants (`+sqlrow.OAuthGrantCols+`) VALUES (`+placeholders(5)+`)`,
+			sqlrow.OAuthGrantArgs(g)...)
 		return err
 	})
 	if err != nil {

@@ -97,6 +97,17 @@ func newCode(parent *actas.Session, clientID, name string) *actas.AuthCode {
 	}
 }
 
+// childGrant stores a session started from parent's code and returns its
+// grant, as a code exchange does before redeeming.
+func childGrant(t *testing.T, s actas.Store, parent *actas.Session, clientID string) *actas.OAuthGrant {
+	t.Helper()
+	u := &actas.User{ID: parent.UserID, TenantID: parent.TenantID}
+	child := newSession(u)
+	child.ParentID = parent.ID
+	mustCreateSession(t, s, child)
+	return &actas.OAuthGrant{SessionID: child.ID, TenantID: parent.TenantID, ClientID: clientID, Scope: "openid", CreatedAt: at(0)}
+}
+
 func testAuthCodeRedeemOnce(t *testing.T, s actas.Store) {
 	ctx := t.Context()
 	tn := mustCreateTenant(t, s, "acme")
@@ -108,24 +119,37 @@ func testAuthCodeRedeemOnce(t *testing.T, s actas.Store) {
 	if err := s.CreateAuthCode(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	first, err := s.RedeemAuthCode(ctx, c.Hash, at(time.Second), "child-1")
+	want := *c
+	want.AuthTime = c.AuthTime.UTC().Truncate(time.Millisecond)
+	if got, err := s.AuthCode(ctx, c.Hash); err != nil || !reflect.DeepEqual(got, &want) {
+		t.Errorf("AuthCode = %+v, %v; want %+v", got, err, &want)
+	}
+	g1, g2 := childGrant(t, s, browser, c.ClientID), childGrant(t, s, browser, c.ClientID)
+	first, err := s.RedeemAuthCode(ctx, c.Hash, at(time.Second), g1)
 	if err != nil {
 		t.Fatalf("redeem: %v", err)
 	}
-	want := *c
-	want.AuthTime = c.AuthTime.UTC().Truncate(time.Millisecond)
 	if !reflect.DeepEqual(first, &want) {
 		t.Errorf("first redemption returned\n %+v\nwant the code as stored\n %+v", first, &want)
 	}
-	second, err := s.RedeemAuthCode(ctx, c.Hash, at(2*time.Second), "child-2")
+	if got, err := s.OAuthGrant(ctx, g1.SessionID); err != nil || !reflect.DeepEqual(got, g1) {
+		t.Errorf("grant of the redemption = %+v, %v; want %+v", got, err, g1)
+	}
+	second, err := s.RedeemAuthCode(ctx, c.Hash, at(2*time.Second), g2)
 	if err != nil {
 		t.Fatalf("second redeem: %v", err)
 	}
-	if !second.UsedAt.Equal(at(time.Second).Truncate(time.Millisecond)) || second.SessionID != "child-1" {
-		t.Errorf("second redemption: used %v session %q; want the first's (%v, child-1)", second.UsedAt, second.SessionID, at(time.Second))
+	if !second.UsedAt.Equal(at(time.Second).Truncate(time.Millisecond)) || second.SessionID != g1.SessionID {
+		t.Errorf("second redemption: used %v session %q; want the first's (%v, %s)", second.UsedAt, second.SessionID, at(time.Second), g1.SessionID)
 	}
-	if _, err := s.RedeemAuthCode(ctx, sha("no such code"), at(0), "x"); !errors.Is(err, actas.ErrNotFound) {
+	if _, err := s.OAuthGrant(ctx, g2.SessionID); !errors.Is(err, actas.ErrNotFound) {
+		t.Errorf("a refused redemption stored its grant: %v", err)
+	}
+	if _, err := s.RedeemAuthCode(ctx, sha("no such code"), at(0), g2); !errors.Is(err, actas.ErrNotFound) {
 		t.Errorf("unknown code: %v, want ErrNotFound", err)
+	}
+	if _, err := s.AuthCode(ctx, sha("no such code")); !errors.Is(err, actas.ErrNotFound) {
+		t.Errorf("AuthCode of an unknown code: %v, want ErrNotFound", err)
 	}
 }
 
@@ -141,15 +165,19 @@ func testAuthCodeConcurrentRedeem(t *testing.T, s actas.Store) {
 	}
 	const n = 8
 	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		wins int
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		wins   int
+		grants []*actas.OAuthGrant
 	)
+	for range n {
+		grants = append(grants, childGrant(t, s, browser, c.ClientID))
+	}
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got, err := s.RedeemAuthCode(ctx, c.Hash, at(time.Second), actas.NewID())
+			got, err := s.RedeemAuthCode(ctx, c.Hash, at(time.Second), grants[i])
 			if err != nil {
 				t.Errorf("redeem %d: %v", i, err)
 				return
@@ -237,7 +265,7 @@ func testOAuthRowsGoneWithSession(t *testing.T, s actas.Store) {
 		if _, err := s.OAuthGrant(ctx, sess.ID); !errors.Is(err, actas.ErrNotFound) {
 			t.Errorf("%s: grant: %v, want ErrNotFound", how, err)
 		}
-		if _, err := s.RedeemAuthCode(ctx, code.Hash, at(0), "x"); !errors.Is(err, actas.ErrNotFound) {
+		if _, err := s.AuthCode(ctx, code.Hash); !errors.Is(err, actas.ErrNotFound) {
 			t.Errorf("%s: code: %v, want ErrNotFound", how, err)
 		}
 	}
