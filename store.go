@@ -18,7 +18,11 @@ import (
 //   - Returned values are copies; mutating them changes nothing stored.
 //   - Times are stored with at least millisecond precision, in UTC.
 type Store interface {
-	WriteProber // probe.go
+	WriteProber         // probe.go
+	ClientStore         // OAuth clients (oauthclient.go)
+	AuthCodeStore       // authorization codes and their grants
+	BrowserSessionStore // browser-session cookies
+
 	// CreateTenant stores a tenant together with its first API key and
 	// its first signing keys, atomically.
 	CreateTenant(ctx context.Context, t *Tenant, key *APIKey, keys []*SigningKey) error

@@ -58,6 +58,12 @@ type TenantSettings struct {
 	// PasswordMinLength is the shortest password (in characters) that
 	// user create and passwd accept; 0 accepts any non-empty password.
 	PasswordMinLength int `json:"password_min_length"`
+
+	// AccessTokenAudience, when set, is the aud claim of every access
+	// token, which then follows RFC 9068 (header typ "at+jwt"), so that
+	// resource servers can check the audience the usual way. Empty (the
+	// default) keeps Cognito's shape: client_id and no aud.
+	AccessTokenAudience string `json:"access_token_audience"`
 }
 
 // Bounds and defaults of the settings (SPEC §4).
@@ -147,6 +153,9 @@ func (s TenantSettings) Validate() error {
 	}
 	if s.PasswordMinLength < 0 || s.PasswordMinLength > 128 {
 		probs = append(probs, "password_min_length must be between 0 and 128")
+	}
+	if a := s.AccessTokenAudience; len(a) > 256 || strings.ContainsFunc(a, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		probs = append(probs, "access_token_audience must be at most 256 bytes without spaces or control characters")
 	}
 	if d := s.KeyRotationPeriod.D(); d != 0 && d < MinKeyRotationPeriod {
 		probs = append(probs, fmt.Sprintf("key_rotation_period must be 0 (off) or at least %s", MinKeyRotationPeriod))

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/actas-dev/actas/issuer"
@@ -71,23 +72,11 @@ type exchangeResponse struct {
 	IDToken         string `json:"id_token"`
 }
 
-// postOAuthToken is POST /<userPoolId>/oauth2/token. It supports one
-// grant: token exchange for impersonation (RFC 8693 §2), with the caller's
-// access token as actor_token and the target's username as subject_token.
-func (s *Server) postOAuthToken(w http.ResponseWriter, r *http.Request) {
-	noStore(w)
-	c, form, ok := s.oauthClient(w, r)
-	if !ok {
-		return
-	}
-	switch gt := form.Get("grant_type"); {
-	case gt == "":
-		writeOAuth(w, http.StatusBadRequest, "invalid_request", "grant_type is required")
-		return
-	case gt != grantTokenExchange:
-		writeOAuth(w, http.StatusBadRequest, "unsupported_grant_type", "only "+grantTokenExchange+" is supported")
-		return
-	}
+// tokenExchange is the token-exchange grant of POST
+// /<userPoolId>/oauth2/token (grants.go): impersonation (RFC 8693 §2),
+// with the caller's access token as actor_token and the target's
+// username as subject_token. The tenant's API key authenticates it.
+func (s *Server) tokenExchange(w http.ResponseWriter, r *http.Request, c *issuer.Client, form url.Values) {
 	switch {
 	case form.Get("subject_token") == "" || form.Get("subject_token_type") == "":
 		writeOAuth(w, http.StatusBadRequest, "invalid_request", "subject_token and subject_token_type are required")

@@ -103,14 +103,42 @@ func truncateParam(k string) string {
 // API key in X-API-Key, and the client_id form field if sent. It answers
 // the error itself and returns false on failure.
 func (s *Server) oauthClient(w http.ResponseWriter, r *http.Request) (*issuer.Client, url.Values, bool) {
-	t, err := s.Issuer.TenantByPoolID(r.Context(), r.PathValue("pool"))
-	if errors.Is(err, actas.ErrNotFound) {
-		writeOAuth(w, http.StatusNotFound, "invalid_request", "unknown user pool")
+	t, ok := s.oauthTenant(w, r)
+	if !ok {
 		return nil, nil, false
-	} else if err != nil {
+	}
+	c, ok := s.tenantAPIKey(w, r, t)
+	if !ok {
+		return nil, nil, false
+	}
+	form, err := readForm(r)
+	if err != nil {
 		s.writeOAuthError(w, r, err)
 		return nil, nil, false
 	}
+	if !checkFormClientID(w, t, form) {
+		return nil, nil, false
+	}
+	return c, form, true
+}
+
+// oauthTenant resolves the tenant of an OAuth endpoint's path.
+func (s *Server) oauthTenant(w http.ResponseWriter, r *http.Request) (*actas.Tenant, bool) {
+	t, err := s.Issuer.TenantByPoolID(r.Context(), r.PathValue("pool"))
+	if errors.Is(err, actas.ErrNotFound) {
+		writeOAuth(w, http.StatusNotFound, "invalid_request", "unknown user pool")
+		return nil, false
+	} else if err != nil {
+		s.writeOAuthError(w, r, err)
+		return nil, false
+	}
+	setTenant(r, t.Name)
+	return t, true
+}
+
+// tenantAPIKey authenticates the X-API-Key of a request to tenant t's
+// OAuth endpoints.
+func (s *Server) tenantAPIKey(w http.ResponseWriter, r *http.Request, t *actas.Tenant) (*issuer.Client, bool) {
 	c, err := s.Issuer.Authenticate(r.Context(), r.Header.Get("X-API-Key"))
 	if err != nil {
 		if actas.ErrorCode(err) == actas.EFORBIDDEN {
@@ -118,23 +146,23 @@ func (s *Server) oauthClient(w http.ResponseWriter, r *http.Request) (*issuer.Cl
 		} else {
 			s.writeOAuthError(w, r, err)
 		}
-		return nil, nil, false
+		return nil, false
 	}
 	if c.Tenant.ID != t.ID {
 		writeOAuth(w, http.StatusUnauthorized, "invalid_client", "the API key does not belong to this user pool")
-		return nil, nil, false
+		return nil, false
 	}
-	setTenant(r, t.Name)
-	form, err := readForm(r)
-	if err != nil {
-		s.writeOAuthError(w, r, err)
-		return nil, nil, false
-	}
+	return c, true
+}
+
+// checkFormClientID refuses a client_id form field other than the
+// tenant's, on the endpoints the API key authenticates.
+func checkFormClientID(w http.ResponseWriter, t *actas.Tenant, form url.Values) bool {
 	if id := form.Get("client_id"); id != "" && id != t.ClientID {
 		writeOAuth(w, http.StatusUnauthorized, "invalid_client", "client_id does not match the API key")
-		return nil, nil, false
+		return false
 	}
-	return c, form, true
+	return true
 }
 
 // isOAuthPath reports whether a path is one of the form-encoded OAuth

@@ -1,12 +1,10 @@
 package httpapi
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
 
-	"github.com/actas-dev/actas"
 	"github.com/actas-dev/actas/issuer"
 )
 
@@ -105,29 +103,11 @@ func (s *Server) getRevocations(w http.ResponseWriter, r *http.Request) {
 // path and its API key in X-API-Key, as oauthClient does. It answers the
 // error itself and returns false on failure.
 func (s *Server) apiKeyClient(w http.ResponseWriter, r *http.Request) (*issuer.Client, bool) {
-	t, err := s.Issuer.TenantByPoolID(r.Context(), r.PathValue("pool"))
-	if errors.Is(err, actas.ErrNotFound) {
-		writeOAuth(w, http.StatusNotFound, "invalid_request", "unknown user pool")
-		return nil, false
-	} else if err != nil {
-		s.writeOAuthError(w, r, err)
+	t, ok := s.oauthTenant(w, r)
+	if !ok {
 		return nil, false
 	}
-	c, err := s.Issuer.Authenticate(r.Context(), r.Header.Get("X-API-Key"))
-	if err != nil {
-		if actas.ErrorCode(err) == actas.EFORBIDDEN {
-			writeOAuth(w, http.StatusUnauthorized, "invalid_client", "missing or invalid X-API-Key")
-		} else {
-			s.writeOAuthError(w, r, err)
-		}
-		return nil, false
-	}
-	if c.Tenant.ID != t.ID {
-		writeOAuth(w, http.StatusUnauthorized, "invalid_client", "the API key does not belong to this user pool")
-		return nil, false
-	}
-	setTenant(r, t.Name)
-	return c, true
+	return s.tenantAPIKey(w, r, t)
 }
 
 // Unwrap lets http.ResponseController reach the connection (the feed

@@ -46,6 +46,7 @@ func (s *Server) Handler() http.Handler {
 	for _, p := range []string{"token", "revoke", "introspect"} {
 		mux.HandleFunc("/{pool}/oauth2/"+p, oauthMethodNotAllowed)
 	}
+	s.mountSignIn(mux) // browser sign-in, SPEC §9 (signin.go)
 	mux.HandleFunc("GET /{pool}/revocations", s.getRevocations)
 	mux.HandleFunc("GET /{pool}/.well-known/openid-configuration", s.discovery)
 	mux.HandleFunc("GET /{pool}/.well-known/jwks.json", s.jwks)

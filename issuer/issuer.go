@@ -393,9 +393,13 @@ func (i *Issuer) checkToken(ctx context.Context, t *actas.Tenant, raw, use strin
 		i.seen.put(digest, t.ID, key.KID, copyClaims(parsed))
 		c = parsed
 	}
+	want, err := i.expectedClient(ctx, t, c)
+	if err != nil {
+		return nil, err
+	}
 	err = c.Validate(token.Expect{
 		Issuer:       i.Issuer(t),
-		ClientID:     t.ClientID,
+		ClientID:     want,
 		TokenUse:     use,
 		Now:          now,
 		Skew:         time.Minute,
@@ -458,6 +462,15 @@ type Discovery struct {
 	// RevocationFeedEndpoint is actas's own (not OpenID or IETF): the long
 	// poll that package verify follows (GET, X-API-Key; see feed.go).
 	RevocationFeedEndpoint string `json:"revocation_feed_endpoint,omitempty"`
+	// Browser sign-in (SPEC §9).
+	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
+	UserinfoEndpoint                  string   `json:"userinfo_endpoint"`
+	EndSessionEndpoint                string   `json:"end_session_endpoint"`
+	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
+	ScopesSupported                   []string `json:"scopes_supported"`
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	ResponseModesSupported            []string `json:"response_modes_supported"`
+	AuthorizationResponseISSSupported bool     `json:"authorization_response_iss_parameter_supported"`
 }
 
 // DiscoveryDocument returns the discovery document of tenant t.
@@ -476,16 +489,25 @@ func (i *Issuer) DiscoveryDocument(ctx context.Context, t *actas.Tenant) (*Disco
 	return &Discovery{
 		Issuer:                           iss,
 		JWKSURI:                          iss + "/.well-known/jwks.json",
-		ResponseTypesSupported:           []string{"id_token"},
+		ResponseTypesSupported:           []string{"code"},
 		SubjectTypesSupported:            []string{"public"},
 		IDTokenSigningAlgValuesSupported: algs,
 		TokenEndpoint:                    iss + "/oauth2/token",
 		RevocationEndpoint:               iss + "/oauth2/revoke",
 		IntrospectionEndpoint:            iss + "/oauth2/introspect",
 		RevocationFeedEndpoint:           iss + "/revocations",
-		GrantTypesSupported:              []string{"urn:ietf:params:oauth:grant-type:token-exchange"},
+		GrantTypesSupported:              []string{"authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:token-exchange"},
 		ClaimsSupported: []string{"sub", "aud", "iss", "exp", "iat", "auth_time", "jti", "origin_jti",
-			"event_id", "token_use", "email", "email_verified", "cognito:username", "cognito:groups", "act"},
+			"event_id", "token_use", "email", "email_verified", "cognito:username", "cognito:groups", "act",
+			"nonce", "sid", "username", "given_name", "family_name", "nickname"},
+		AuthorizationEndpoint:             iss + "/oauth2/authorize",
+		UserinfoEndpoint:                  iss + "/oauth2/userinfo",
+		EndSessionEndpoint:                iss + "/oauth2/logout",
+		CodeChallengeMethodsSupported:     []string{"S256"},
+		ScopesSupported:                   knownScopes,
+		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post", "none"},
+		ResponseModesSupported:            []string{"query"},
+		AuthorizationResponseISSSupported: true,
 	}, nil
 }
 

@@ -39,6 +39,7 @@ type Result struct {
 	AccessToken  string
 	RefreshToken string    // "" for sessions that cannot be refreshed
 	ExpiresAt    time.Time // of the access token
+	Scope        string    // of the access token
 }
 
 // SignInRequest is a parsed sign-in.
@@ -207,6 +208,10 @@ type RefreshRequest struct {
 	RefreshToken string
 	AccessToken  string // optional; if set it must be of the same session
 	ClientID     string // optional; if set it must be the tenant's
+	// OAuthClientID is set for the refresh_token grant of an OAuth
+	// client (codegrant.go): the session must be one of its code
+	// exchanges, and its tokens are minted for it.
+	OAuthClientID string
 }
 
 var errReuse = errors.New("refresh token reuse")
@@ -244,6 +249,10 @@ func (i *Issuer) Refresh(ctx context.Context, c *Client, r RefreshRequest) (*Res
 		}
 	}
 	if err := refreshable(s, now); err != nil {
+		return nil, err
+	}
+	opts, err := i.grantOptions(ctx, s, r.OAuthClientID)
+	if err != nil {
 		return nil, err
 	}
 	u, err := i.store.User(ctx, t.ID, s.UserID)
@@ -315,7 +324,7 @@ func (i *Issuer) Refresh(ctx context.Context, c *Client, r RefreshRequest) (*Res
 	if err != nil {
 		return nil, wrap("refresh", err)
 	}
-	res, err := i.mint(ctx, t, u, updated, nil, now)
+	res, err := i.mintWith(ctx, t, u, updated, nil, now, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -455,6 +464,13 @@ func (i *Issuer) revokeSessionsList(ctx context.Context, q actas.RevokeQuery, no
 // mint signs an ID token and an access token for session s of user u.
 // act, if not nil, names the impersonator. No token outlives its session.
 func (i *Issuer) mint(ctx context.Context, t *actas.Tenant, u *actas.User, s *actas.Session, act *token.Actor, now time.Time) (*Result, error) {
+	return i.mintWith(ctx, t, u, s, act, now, nil)
+}
+
+// mintWith is mint for an OAuth client when o is not nil (codegrant.go):
+// aud and client_id are the client's, the scope is the grant's, the ID
+// token carries the nonce, and both carry sid.
+func (i *Issuer) mintWith(ctx context.Context, t *actas.Tenant, u *actas.User, s *actas.Session, act *token.Actor, now time.Time, o *mintOptions) (*Result, error) {
 	ks, err := i.keys.get(ctx, t.ID, now)
 	if err != nil {
 		return nil, err
@@ -498,6 +514,11 @@ func (i *Issuer) mint(ctx context.Context, t *actas.Tenant, u *actas.User, s *ac
 		AuthTime: s.AuthTime.Unix(), Iss: iss, Exp: exp.Unix(), Iat: now.Unix(), Jti: actas.NewID(),
 		OriginJti: s.ID, ClientID: t.ClientID, Username: u.Username, Groups: groups, Act: act,
 	}
+	access.Aud = t.Settings.AccessTokenAudience // RFC 9068 when set
+	if o != nil {
+		id.Aud, id.Nonce, id.Sid = o.ClientID, o.Nonce, s.ID
+		access.ClientID, access.Scope, access.Sid = o.ClientID, o.Scope, s.ID
+	}
 	var (
 		idTok, accessTok string
 		idErr, accessErr error
@@ -511,11 +532,11 @@ func (i *Issuer) mint(ctx context.Context, t *actas.Tenant, u *actas.User, s *ac
 			defer close(done)
 			idTok, idErr = idKey.Sign(&id)
 		}()
-		accessTok, accessErr = accessKey.Sign(&access)
+		accessTok, accessErr = signAccess(accessKey, &access)
 		<-done
 	} else {
 		idTok, idErr = idKey.Sign(&id)
-		accessTok, accessErr = accessKey.Sign(&access)
+		accessTok, accessErr = signAccess(accessKey, &access)
 	}
 	if idErr != nil {
 		return nil, wrap("sign ID token", idErr)
@@ -527,8 +548,17 @@ func (i *Issuer) mint(ctx context.Context, t *actas.Tenant, u *actas.User, s *ac
 	i.seen.put(tokenDigest(accessTok), t.ID, accessKey.KID, &access)
 	return &Result{
 		Tenant: t, User: u, Session: s, IDToken: idTok, AccessToken: accessTok,
-		ExpiresAt: time.Unix(exp.Unix(), 0),
+		ExpiresAt: time.Unix(exp.Unix(), 0), Scope: access.Scope,
 	}, nil
+}
+
+// signAccess signs an access token: with typ "at+jwt" when it has an
+// audience (RFC 9068 §2.1), else as Cognito's.
+func signAccess(k *keyEntry, c *token.Claims) (string, error) {
+	if c.Aud != "" {
+		return k.SignTyped(c, token.TypAccessToken)
+	}
+	return k.Sign(c)
 }
 
 func truncate(s string, n int) string {

@@ -24,6 +24,7 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/internal/sqlrow"
 )
 
 //go:embed migrations/*.sql
@@ -335,28 +336,13 @@ func unreachable(err error) bool {
 }
 
 // ms encodes a time as Unix milliseconds, the zero time as 0.
-func ms(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
+func ms(t time.Time) int64 { return sqlrow.MS(t) }
 
 // fromMS decodes what ms encoded, in UTC.
-func fromMS(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(v).UTC()
-}
+func fromMS(v int64) time.Time { return sqlrow.FromMS(v) }
 
 // blob stores nil as an empty bytea so that NOT NULL columns accept it.
-func blob(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
-}
+func blob(b []byte) []byte { return sqlrow.Blob(b) }
 
 func encodeGroups(g []string) (string, error) {
 	if len(g) == 0 {

@@ -58,6 +58,7 @@ var groups = []struct {
 	{"Concurrency", concurrencyTests},
 	{"Throttle", throttleTests},
 	{"Probe", probeTests},
+	{"OAuth", oauthTests},
 }
 
 // base is the suite's clock: every time is base plus an offset.

@@ -54,6 +54,8 @@ type Claims struct {
 	Username        string   `json:"username,omitempty"`  // access token
 	Groups          []string `json:"cognito:groups,omitempty"`
 	Act             *Actor   `json:"act,omitempty"`
+	Nonce           string   `json:"nonce,omitempty"` // ID token of a code exchange (SPEC §9)
+	Sid             string   `json:"sid,omitempty"`   // session of an OAuth client's tokens
 }
 
 // UnmarshalJSON decodes claims as Parse does: names match exactly (not
@@ -114,6 +116,10 @@ func decodeClaims(b []byte) (*Claims, error) {
 			err = json.Unmarshal(v, &c.Groups)
 		case "act":
 			err = decodeActor(v, &c.Act)
+		case "nonce":
+			err = jose.DecodeString(v, &c.Nonce)
+		case "sid":
+			err = jose.DecodeString(v, &c.Sid)
 		default:
 			return nil // unknown claims are allowed and ignored (RFC 7519 §4)
 		}

@@ -35,7 +35,14 @@ var (
 // Claims whose token_use differs from the key's use is refused, so an ID
 // key never signs an access token.
 func (k *Key) Sign(claims any) (string, error) {
-	if k == nil || k.head == "" {
+	if k == nil {
+		return "", errors.New("token: sign: key not made by LoadKey")
+	}
+	return k.signHead(k.head, claims)
+}
+
+func (k *Key) signHead(head string, claims any) (string, error) {
+	if k.head == "" {
 		return "", errors.New("token: sign: key not made by LoadKey")
 	}
 	if k.priv == nil {
@@ -59,9 +66,9 @@ func (k *Key) Sign(claims any) (string, error) {
 		return "", fmt.Errorf("token: sign: %w", err)
 	}
 	enc := base64.RawURLEncoding
-	n := len(k.head) + enc.EncodedLen(len(payload))
+	n := len(head) + enc.EncodedLen(len(payload))
 	buf := make([]byte, 0, n+1+enc.EncodedLen(k.sigLen()))
-	buf = append(buf, k.head...)
+	buf = append(buf, head...)
 	buf = enc.AppendEncode(buf, payload)
 	sig, err := k.sign(buf)
 	if err != nil {

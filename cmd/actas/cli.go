@@ -129,6 +129,7 @@ func (m *Main) rootCommand() *cobra.Command {
 		m.migrateCommand(g),
 		m.tenantCommand(g),
 		m.apikeyCommand(g),
+		m.clientCommand(g),
 		m.userCommand(g),
 		m.sessionCommand(g),
 		m.auditCommand(g),

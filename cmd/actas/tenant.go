@@ -147,13 +147,14 @@ func (m *Main) printTenant(g *globals, v tenantJSON) error {
 			s.ImpersonationDisabled, s.ImpersonationTTL, s.ImpersonationRequireReason,
 			s.ThrottlePairFailures, s.ThrottleIPFailures, s.ThrottleUserFailures, s.ThrottleMaxDelay,
 			s.KeyRotationPeriod, s.KeyRotationDelay, s.PasswordMinLength)
+		fmt.Fprintf(m.Stdout, "access_token_audience:         %s\n", s.AccessTokenAudience)
 	})
 }
 
 var settingKeys = []string{"endpoint_url", "access_ttl", "refresh_ttl", "refresh_rotation", "rotation_grace",
 	"signing_alg", "impersonation_disabled", "impersonation_ttl", "impersonation_require_reason",
 	"throttle_pair_failures", "throttle_ip_failures", "throttle_user_failures", "throttle_max_delay",
-	"key_rotation_period", "key_rotation_delay", "password_min_length"}
+	"key_rotation_period", "key_rotation_delay", "password_min_length", "access_token_audience"}
 
 // parseSettings turns KEY=VALUE arguments into changes, reporting every
 // malformed one at once.
@@ -232,6 +233,8 @@ func parseSettings(args []string) ([]func(*actas.Tenant) error, error) {
 			})
 		case "signing_alg":
 			out = append(out, func(t *actas.Tenant) error { t.Settings.SigningAlg = v; return nil })
+		case "access_token_audience":
+			out = append(out, func(t *actas.Tenant) error { t.Settings.AccessTokenAudience = v; return nil })
 		default:
 			probs = append(probs, fmt.Sprintf("unknown setting %q (known: %s)", k, strings.Join(settingKeys, ", ")))
 		}
