@@ -87,8 +87,16 @@ func testConfigChangesWindow(t *testing.T, s actas.Store) {
 	}
 	ctx := t.Context()
 	tn := mustCreateTenant(t, s, "busy")
-	// Each update of all the tenant's keys logs one change per key.
-	for range actas.ConfigChangeWindow/2 + 10 {
+	// Each update of all the tenant's keys logs one change per key: give
+	// it 100 keys, so a hundred updates fill the window.
+	_, err := s.UpdateSigningKeys(ctx, tn.ID, func(keys []*actas.SigningKey) ([]*actas.SigningKey, error) {
+		for i := range 98 {
+			keys = append(keys, newSigningKey(tn.ID, actas.KeyUseID, at(time.Duration(i)*time.Second)))
+		}
+		return keys, nil
+	})
+	wantOK(t, "add signing keys", err)
+	for range actas.ConfigChangeWindow/100 + 2 {
 		_, err := s.UpdateSigningKeys(ctx, tn.ID, func(keys []*actas.SigningKey) ([]*actas.SigningKey, error) {
 			for _, k := range keys {
 				k.RetireUntil = k.RetireUntil.Add(time.Millisecond)
