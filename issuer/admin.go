@@ -109,7 +109,7 @@ func (i *Issuer) SetTenant(ctx context.Context, name string, set func(*actas.Ten
 	if err != nil {
 		return nil, wrap("update tenant", err)
 	}
-	i.forgetCaches()
+	i.cache.forget(t.ID)
 	if err := i.ensureKeys(ctx, t); err != nil {
 		return nil, err
 	}
@@ -167,7 +167,8 @@ func (i *Issuer) CreateAPIKey(ctx context.Context, tenantName, label string) (*a
 // RevokeAPIKey revokes an API key by id; it stops working on this node at
 // once and on others within the API key cache lifetime (2 s).
 func (i *Issuer) RevokeAPIKey(ctx context.Context, id string) error {
-	if _, err := i.store.APIKey(ctx, id); errors.Is(err, actas.ErrNotFound) {
+	k, err := i.store.APIKey(ctx, id)
+	if errors.Is(err, actas.ErrNotFound) {
 		return actas.Errorf(actas.ENOTFOUND, "no API key with id %q", id)
 	} else if err != nil {
 		return wrap("revoke API key", err)
@@ -175,7 +176,7 @@ func (i *Issuer) RevokeAPIKey(ctx context.Context, id string) error {
 	if err := i.store.RevokeAPIKey(ctx, id, i.now()); err != nil {
 		return wrap("revoke API key", err)
 	}
-	i.forgetCaches()
+	i.cache.forget(k.TenantID)
 	return nil
 }
 
