@@ -48,7 +48,8 @@ type Issuer struct {
 	seen     *seenTokens // tokens whose signature was made or checked here
 	throttle *throttle
 
-	cache *tenantCache // tenants, API keys and public signing keys (tenantcache.go)
+	cache    *tenantCache // tenants, API keys and public signing keys (tenantcache.go)
+	rotation rotationScan // the automatic key rotation's progress (keyrotation.go)
 }
 
 // apiKeyTouchGap: "last used" is recorded at most this often per key, so
@@ -109,15 +110,16 @@ func (i *Issuer) Start(ctx context.Context) error {
 
 // Maintain runs the background work until ctx ends: following
 // revocations made elsewhere every syncEvery, purging expired sessions
-// and revocations every purgeEvery, and rotating due signing keys every
-// minute.
+// and revocations every purgeEvery, and rotating due signing keys
+// (keyrotation.go).
 func (i *Issuer) Maintain(ctx context.Context, syncEvery, purgeEvery time.Duration) {
 	syncT := time.NewTicker(syncEvery)
 	defer syncT.Stop()
 	purgeT := time.NewTicker(purgeEvery)
 	defer purgeT.Stop()
-	rotateT := time.NewTicker(time.Minute)
-	defer rotateT.Stop()
+	// Key rotation has a goroutine of its own: generating keys takes a
+	// while, and must never hold up the revocation sync.
+	go i.rotateLoop(ctx, rotateTick)
 	// A store that can say when revocations were committed elsewhere
 	// (PostgreSQL's LISTEN/NOTIFY) wakes the sync at once; the ticker
 	// still bounds the delay when a notification is lost. nil never
@@ -133,10 +135,6 @@ func (i *Issuer) Maintain(ctx context.Context, syncEvery, purgeEvery time.Durati
 		case <-changed:
 			if err := i.revoked.Sync(ctx, i.store, i.now()); err != nil && ctx.Err() == nil {
 				i.log.Warn("revocation sync failed", "err", err)
-			}
-		case <-rotateT.C:
-			if _, err := i.RotateDueKeys(ctx); err != nil && ctx.Err() == nil {
-				i.log.Warn("automatic key rotation failed", "err", err)
 			}
 		case <-syncT.C:
 			if err := i.revoked.Sync(ctx, i.store, i.now()); err != nil && ctx.Err() == nil {

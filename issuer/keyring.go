@@ -42,7 +42,7 @@ type keySet struct {
 }
 
 type keyEntry struct {
-	*token.Key  // public only, in a keySet; signer returns it with its private half
+	*token.Key            // public only, in a keySet; signer returns it with its private half
 	activateAt  time.Time // zero: active since creation
 	createdAt   time.Time
 	retireUntil time.Time
