@@ -179,8 +179,8 @@ const (
 )
 
 func newAPIKeyString() (id, key string) {
-	id = randomLower(apiKeyIDLen)
-	return id, apiKeyPrefix + id + randomLower(apiKeySecretLen)
+	id = actas.RandomLower(apiKeyIDLen)
+	return id, apiKeyPrefix + id + actas.RandomLower(apiKeySecretLen)
 }
 
 func hashSecret(s string) []byte {
@@ -389,15 +389,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func randomLower(n int) string {
-	// Client ids use the same alphabet; reuse its generator.
-	s := actas.NewClientID()
-	for len(s) < n {
-		s += actas.NewClientID()
-	}
-	return s[:n]
 }
 
 func wrap(op string, err error) error {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -270,4 +272,52 @@ func (i *Issuer) rotateLoop(ctx context.Context, tick time.Duration) {
 			inPass = false
 		}
 	}
+}
+
+// RotateResult is what RotateAllKeys did for one tenant.
+type RotateResult struct {
+	Tenant *actas.Tenant
+	Keys   []*actas.SigningKey // the new keys; nil if Err
+	Err    error
+}
+
+// RotateAllKeys rotates the keys of every tenant (RotateKeys), parallel
+// tenants at a time (at least one), going on past a tenant that fails. It
+// returns the results by tenant name; the error is for listing tenants
+// only, each tenant's failure is in its result.
+func (i *Issuer) RotateAllKeys(ctx context.Context, delay time.Duration, parallel int) ([]RotateResult, error) {
+	var tenants []*actas.Tenant
+	for after := ""; ; {
+		page, err := i.store.TenantsAfter(ctx, after, rotatePage)
+		if err != nil {
+			return nil, wrap("list tenants", err)
+		}
+		tenants = append(tenants, page...)
+		if len(page) < rotatePage {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	slices.SortFunc(tenants, func(a, b *actas.Tenant) int { return strings.Compare(a.Name, b.Name) })
+	out := make([]RotateResult, len(tenants))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range max(1, min(parallel, len(tenants))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range work {
+				t := tenants[n]
+				t.Settings = t.Settings.WithDefaults()
+				keys, err := i.rotateKeys(ctx, t, delay, nil)
+				out[n] = RotateResult{Tenant: t, Keys: keys, Err: err}
+			}
+		}()
+	}
+	for n := range tenants {
+		work <- n
+	}
+	close(work)
+	wg.Wait()
+	return out, nil
 }
