@@ -249,14 +249,18 @@ func (m *Main) open(ctx context.Context, g *globals, publicURL string) (*env, er
 	if m.HashParams != nil {
 		params = *m.HashParams
 	}
-	e.issuer = issuer.New(issuer.Config{
+	ic := issuer.Config{
 		Store:     e.store,
 		Sealer:    sealer,
 		Hasher:    g.newHasher(params),
 		PublicURL: publicURL,
 		Now:       m.Now,
 		Logger:    m.openLogger(g),
-	})
+	}
+	if c := g.cfg; c != nil {
+		ic.TenantCache, ic.SigningKeyCache = c.TenantCache, c.SigningKeyCache
+	}
+	e.issuer = issuer.New(ic)
 	return &e, nil
 }
 
