@@ -110,8 +110,9 @@ func newestSince(keys []*actas.SigningKey, alg string, now time.Time) (newest ti
 // over every tenant at most once per rotatePassEvery, and at most
 // rotateMaxPerTick rotations (each generates two keys) per tick; the
 // rest wait for the next tick.
+var rotateTick = 5 * time.Second // a variable for tests
+
 const (
-	rotateTick       = 5 * time.Second
 	rotatePage       = 256
 	rotatePassEvery  = time.Minute
 	rotateMaxPerTick = 2
