@@ -100,7 +100,7 @@ func (kr *keyring) load(ctx context.Context, tenantID string, now time.Time) (*k
 			return nil, fmt.Errorf("load signing key %s: %w", sk.KID, err)
 		}
 		meta := *sk
-		meta.PrivateEnc = nil
+		meta.PrivateEnc, meta.PublicDER = nil, nil // parsed in k; the private half is read again to sign
 		ks.stored = append(ks.stored, &meta)
 		ks.keys = append(ks.keys, keyEntry{Key: k, activateAt: sk.ActivateAt, createdAt: sk.CreatedAt, retireUntil: sk.RetireUntil,
 			retired:   sk.State == actas.KeyRetired || sk.State == actas.KeyWithdrawn,

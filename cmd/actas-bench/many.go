@@ -130,8 +130,9 @@ func manyMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return firstErr
 	}
 	rss1, _ := rssKiB(*pid)
-	fmt.Fprintf(stdout, "served_tenants %d\nserve_seconds %.1f\nrss_before_kib %d\nrss_after_kib %d\nrss_growth_mib %.1f\n",
-		len(tenants), time.Since(t0).Seconds(), rss0, rss1, float64(rss1-rss0)/1024)
+	hwm, _ := procStatusKiB(*pid, "VmHWM:")
+	fmt.Fprintf(stdout, "served_tenants %d\nserve_seconds %.1f\nrss_before_kib %d\nrss_after_kib %d\nrss_peak_kib %d\n",
+		len(tenants), time.Since(t0).Seconds(), rss0, rss1, hwm)
 
 	// 3. Uncached /readyz.
 	var ready []time.Duration
@@ -202,7 +203,10 @@ func median(ds []time.Duration) time.Duration {
 }
 
 // rssKiB reads a process's resident set size from /proc (Linux).
-func rssKiB(pid int) (int64, error) {
+func rssKiB(pid int) (int64, error) { return procStatusKiB(pid, "VmRSS:") }
+
+// procStatusKiB reads a size field of /proc/PID/status (Linux).
+func procStatusKiB(pid int, field string) (int64, error) {
 	if pid <= 0 {
 		return 0, errors.New("no pid")
 	}
@@ -211,9 +215,9 @@ func rssKiB(pid int) (int64, error) {
 		return 0, err
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 		}
 	}
-	return 0, errors.New("no VmRSS")
+	return 0, fmt.Errorf("no %s", field)
 }
