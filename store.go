@@ -23,6 +23,7 @@ type Store interface {
 	AuthCodeStore       // authorization codes and their grants
 	BrowserSessionStore // browser-session cookies
 
+	TenantChangeStore // tenantchange.go
 	// CreateTenant stores a tenant together with its first API key and
 	// its first signing keys, atomically.
 	CreateTenant(ctx context.Context, t *Tenant, key *APIKey, keys []*SigningKey) error

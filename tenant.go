@@ -1,7 +1,6 @@
 package actas
 
 import (
-	"crypto/rand"
 	"fmt"
 	"regexp"
 	"strings"
@@ -229,11 +228,6 @@ func ValidTenantName(name string) bool { return tenantNameRE.MatchString(name) }
 // ValidUserPoolID reports whether id has the shape <region>_<9 alphanumerics>.
 func ValidUserPoolID(id string) bool { return poolIDRE.MatchString(id) }
 
-const (
-	alnum      = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-	lowerAlnum = "abcdefghijklmnopqrstuvwxyz0123456789"
-)
-
 // NewUserPoolID returns a fresh "<region>_<9 alphanumerics>" id.
 func NewUserPoolID(region string) string {
 	if region == "" {
@@ -243,21 +237,4 @@ func NewUserPoolID(region string) string {
 }
 
 // NewClientID returns a fresh 26-character lowercase alphanumeric client id.
-func NewClientID() string { return randomString(lowerAlnum, 26) }
-
-func randomString(alphabet string, n int) string {
-	b := make([]byte, n)
-	// Rejection sampling keeps every character equally likely.
-	limit := byte(256 - 256%len(alphabet))
-	var buf [64]byte
-	for i := 0; i < n; {
-		_, _ = rand.Read(buf[:])
-		for _, c := range buf {
-			if c < limit && i < n {
-				b[i] = alphabet[int(c)%len(alphabet)]
-				i++
-			}
-		}
-	}
-	return string(b)
-}
+func NewClientID() string { return RandomLower(26) }

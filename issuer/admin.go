@@ -109,7 +109,7 @@ func (i *Issuer) SetTenant(ctx context.Context, name string, set func(*actas.Ten
 	if err != nil {
 		return nil, wrap("update tenant", err)
 	}
-	i.forgetCaches()
+	i.cache.forget(t.ID)
 	if err := i.ensureKeys(ctx, t); err != nil {
 		return nil, err
 	}
@@ -167,7 +167,8 @@ func (i *Issuer) CreateAPIKey(ctx context.Context, tenantName, label string) (*a
 // RevokeAPIKey revokes an API key by id; it stops working on this node at
 // once and on others within the API key cache lifetime (2 s).
 func (i *Issuer) RevokeAPIKey(ctx context.Context, id string) error {
-	if _, err := i.store.APIKey(ctx, id); errors.Is(err, actas.ErrNotFound) {
+	k, err := i.store.APIKey(ctx, id)
+	if errors.Is(err, actas.ErrNotFound) {
 		return actas.Errorf(actas.ENOTFOUND, "no API key with id %q", id)
 	} else if err != nil {
 		return wrap("revoke API key", err)
@@ -175,7 +176,7 @@ func (i *Issuer) RevokeAPIKey(ctx context.Context, id string) error {
 	if err := i.store.RevokeAPIKey(ctx, id, i.now()); err != nil {
 		return wrap("revoke API key", err)
 	}
-	i.forgetCaches()
+	i.cache.forget(k.TenantID)
 	return nil
 }
 
@@ -364,106 +365,4 @@ func (i *Issuer) RevokeSession(ctx context.Context, id string) (*actas.Session, 
 		return nil, err
 	}
 	return i.store.Session(ctx, id)
-}
-
-// RotateKeys starts a signing-key rotation for a tenant: new keys for ID
-// and access tokens are published at once and start signing after delay;
-// the keys they replace go on signing until then, and stay in JWKS until
-// every token they can have signed has expired (delay + the tenant's
-// access token lifetime). It returns the new keys.
-func (i *Issuer) RotateKeys(ctx context.Context, tenantName string, delay time.Duration) ([]*actas.SigningKey, error) {
-	t, err := i.TenantByName(ctx, tenantName)
-	if err != nil {
-		return nil, err
-	}
-	return i.rotateKeys(ctx, t, delay, nil)
-}
-
-// rotateKeys rotates t's keys; if due is not nil, only when due says so
-// of the keys as stored, checked in the same transaction (so that two
-// replicas running the automatic rotation rotate once).
-func (i *Issuer) rotateKeys(ctx context.Context, t *actas.Tenant, delay time.Duration, due func([]*actas.SigningKey, time.Time) bool) ([]*actas.SigningKey, error) {
-	now := i.now()
-	activate := now.Add(delay)
-	retireAt := activate.Add(t.Settings.AccessTTL.D())
-	// Generate outside the transaction: an RSA key takes a while, and the
-	// store's writer must not wait for it.
-	var created []*actas.SigningKey
-	for _, use := range []string{actas.KeyUseID, actas.KeyUseAccess} {
-		k, err := token.GenerateKey(i.sealer, t.ID, use, t.Settings.SigningAlg, now)
-		if err != nil {
-			return nil, wrap("generate signing key", err)
-		}
-		k.ActivateAt = activate
-		if delay > 0 {
-			k.State = actas.KeyNext
-		}
-		created = append(created, k)
-	}
-	skipped := false
-	_, err := i.store.UpdateSigningKeys(ctx, t.ID, func(keys []*actas.SigningKey) ([]*actas.SigningKey, error) {
-		if due != nil && !due(keys, now) {
-			skipped = true
-			return keys, nil
-		}
-		for _, k := range keys {
-			if inService(k) {
-				k.State = actas.KeyRetired
-				k.RetireUntil = retireAt
-			}
-		}
-		return append(keys, created...), nil
-	})
-	if err != nil {
-		return nil, wrap("rotate keys", err)
-	}
-	if skipped {
-		return nil, nil
-	}
-	i.keys.forget(t.ID)
-	return created, nil
-}
-
-// RotateDueKeys rotates the keys of every tenant whose
-// key_rotation_period has passed since its newest key started signing,
-// unless a rotation is already pending. It returns how many tenants it
-// rotated. The server runs it periodically.
-func (i *Issuer) RotateDueKeys(ctx context.Context) (int, error) {
-	ts, err := i.store.Tenants(ctx)
-	if err != nil {
-		return 0, wrap("list tenants", err)
-	}
-	n := 0
-	for _, t := range ts {
-		t.Settings = t.Settings.WithDefaults()
-		period := t.Settings.KeyRotationPeriod.D()
-		if period <= 0 {
-			continue
-		}
-		due := func(keys []*actas.SigningKey, now time.Time) bool {
-			var newest time.Time
-			for _, k := range keys {
-				since := k.ActivateAt
-				if since.IsZero() {
-					since = k.CreatedAt
-				}
-				if since.After(now) {
-					return false // a rotation is pending
-				}
-				if k.Alg == t.Settings.SigningAlg && since.After(newest) {
-					newest = since
-				}
-			}
-			return now.Sub(newest) >= period
-		}
-		created, err := i.rotateKeys(ctx, t, t.Settings.KeyRotationDelay.D(), due)
-		if err != nil {
-			return n, err
-		}
-		if created != nil {
-			n++
-			i.log.Info("signing keys rotated automatically", "tenant", t.Name, "activate_in", t.Settings.KeyRotationDelay.D())
-		}
-	}
-	return n, nil
 }

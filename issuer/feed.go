@@ -17,7 +17,8 @@ import (
 //
 // Waiters wake when a Sync applies revocations: the periodic one (made
 // elsewhere), or the one a local revocation (Add) asks for at once; it
-// closes the Revocations' changed channel. Once the first Sync has
+// wakes the waiters of the tenants whose revocations it applied, and no
+// others (feedwake.go). Once the first Sync has
 // completed, waiters are answered from the in-memory ring that Sync
 // feeds (feedring.go), not by a store read each.
 
@@ -52,7 +53,9 @@ func (f *feedState) stopped() chan struct{} {
 	return f.stop
 }
 
-// notifyLocked wakes every waiter; r.mu must be held for writing.
+// notifyLocked wakes every waiter of every tenant; r.mu must be held for
+// writing. Sync wakes only the tenants it applies revocations of
+// (feedwake.go).
 func (r *Revocations) notifyLocked() {
 	if r.changed == nil {
 		r.changed = make(chan struct{})
@@ -123,9 +126,12 @@ func (i *Issuer) RevocationFeed(ctx context.Context, c *Client, after int64, wai
 	f := &Feed{Revocations: []FeedEntry{}, Cursor: after}
 	i.revoked.syncSoon.wait(ctx) // a local revocation's Sync, if pending
 	for {
-		// Take the channel before reading, so that a revocation committed
-		// between the read and the wait still wakes us.
+		// Take the channels before reading, so that a revocation committed
+		// between the read and the wait still wakes us: the tenant's own
+		// (feedwake.go), and the one for a local revocation before the
+		// first Sync.
 		changed := i.revoked.Changed()
+		mine, release := i.revoked.changedFor(c.Tenant.ID)
 		// Shared answer from memory when the cursor is recent
 		// (feedring.go); the store only for an old cursor.
 		if !i.revoked.fromRing(c.Tenant.ID, f, i.now().Add(-RevocationSlack)) {
@@ -134,24 +140,31 @@ func (i *Issuer) RevocationFeed(ctx context.Context, c *Client, after int64, wai
 			}
 		}
 		if len(f.Revocations) > 0 || wait == 0 {
+			release()
 			return f, nil
 		}
 		if !waiting {
 			if i.revoked.feed.waiters.Add(1) > MaxFeedWaiters {
 				i.revoked.feed.waiters.Add(-1)
+				release()
 				return nil, errFeedBusy
 			}
 			waiting = true
 		}
 		select {
 		case <-changed:
+		case <-mine:
 		case <-timer:
+			release()
 			return f, nil
 		case <-ctx.Done():
+			release()
 			return f, nil
 		case <-i.revoked.feed.stopped():
+			release()
 			return f, nil
 		}
+		release()
 	}
 }
 

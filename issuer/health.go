@@ -27,11 +27,11 @@ var ErrNoUsableKey = errors.New("the master key opens none of the tenant's signi
 
 // CheckSigningKeys reports whether signing keys can be loaded: with at
 // least one tenant, the master key must open at least one key of the
-// first tenant (one tenant is enough to detect a wrong master key, and
+// first tenant by id (one tenant is enough to detect a wrong master key, and
 // the check stays cheap however many tenants there are). With no tenant
 // there is nothing to open and it reports nil.
 func (i *Issuer) CheckSigningKeys(ctx context.Context) error {
-	tenants, err := i.store.Tenants(ctx)
+	tenants, err := i.store.TenantsAfter(ctx, "", 1) // one row, whatever the tenant count
 	if err != nil {
 		return fmt.Errorf("check signing keys: %w", err)
 	}

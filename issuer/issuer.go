@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/actas-dev/actas"
@@ -27,6 +25,12 @@ type Config struct {
 	Now       func() time.Time // defaults to time.Now
 	Logger    *slog.Logger     // defaults to slog.Default()
 	Throttle  *ThrottlePolicy  // defaults to DefaultThrottle
+	// TenantCache is how many tenants' configuration (tenant, API keys,
+	// public signing keys, JWKS and discovery) is kept in memory, and
+	// SigningKeyCache how many unsealed private keys; 0 means
+	// DefaultTenantCache and DefaultSigningKeyCache (tenantcache.go).
+	TenantCache     int
+	SigningKeyCache int
 }
 
 // Issuer applies the rules of actas to one store. It is safe for
@@ -44,32 +48,13 @@ type Issuer struct {
 	seen     *seenTokens // tokens whose signature was made or checked here
 	throttle *throttle
 
-	// Caches of what changes rarely: API keys, tenants (and, in keys,
-	// signing keys). Each entry is tagged with the store's ConfigVersion
-	// read before the entry was; it is used only while the version read at
-	// the start of the current request is the same, so a change made by
-	// any process takes effect on the next request, for the price of one
-	// small read.
-	version atomic.Int64 // the latest ConfigVersion read
-	cacheMu sync.Mutex
-	tenants map[string]tenantEntry // by id
-	apiKeys map[string]apiKeyEntry // by key id
+	cache    *tenantCache // tenants, API keys and public signing keys (tenantcache.go)
+	rotation rotationScan // the automatic key rotation's progress (keyrotation.go)
 }
 
 // apiKeyTouchGap: "last used" is recorded at most this often per key, so
 // that authentication costs no write on the hot path.
 const apiKeyTouchGap = time.Minute
-
-type tenantEntry struct {
-	t *actas.Tenant
-	v int64 // the config version it was read under
-}
-
-type apiKeyEntry struct {
-	k       *actas.APIKey
-	v       int64
-	touched time.Time // last "last used" write
-}
 
 // New returns an Issuer. Call Start to load the revocation state before
 // serving.
@@ -93,11 +78,9 @@ func New(c Config) *Issuer {
 		revoked:   NewRevocations(),
 		seen:      newSeenTokens(seenCapacity),
 		throttle:  newThrottle(*c.Throttle),
-		tenants:   make(map[string]tenantEntry),
-		apiKeys:   make(map[string]apiKeyEntry),
+		cache:     newTenantCache(c.Store, c.TenantCache),
 	}
-	i.version.Store(-1) // nothing read yet: no cache entry matches
-	i.keys = newKeyring(c.Store, c.Sealer, i.version.Load)
+	i.keys = newKeyring(c.Store, c.Sealer, i.cache, c.SigningKeyCache)
 	return i
 }
 
@@ -127,15 +110,16 @@ func (i *Issuer) Start(ctx context.Context) error {
 
 // Maintain runs the background work until ctx ends: following
 // revocations made elsewhere every syncEvery, purging expired sessions
-// and revocations every purgeEvery, and rotating due signing keys every
-// minute.
+// and revocations every purgeEvery, and rotating due signing keys
+// (keyrotation.go).
 func (i *Issuer) Maintain(ctx context.Context, syncEvery, purgeEvery time.Duration) {
 	syncT := time.NewTicker(syncEvery)
 	defer syncT.Stop()
 	purgeT := time.NewTicker(purgeEvery)
 	defer purgeT.Stop()
-	rotateT := time.NewTicker(time.Minute)
-	defer rotateT.Stop()
+	// Key rotation has a goroutine of its own: generating keys takes a
+	// while, and must never hold up the revocation sync.
+	go i.rotateLoop(ctx, rotateTick)
 	// A store that can say when revocations were committed elsewhere
 	// (PostgreSQL's LISTEN/NOTIFY) wakes the sync at once; the ticker
 	// still bounds the delay when a notification is lost. nil never
@@ -151,10 +135,6 @@ func (i *Issuer) Maintain(ctx context.Context, syncEvery, purgeEvery time.Durati
 		case <-changed:
 			if err := i.revoked.Sync(ctx, i.store, i.now()); err != nil && ctx.Err() == nil {
 				i.log.Warn("revocation sync failed", "err", err)
-			}
-		case <-rotateT.C:
-			if _, err := i.RotateDueKeys(ctx); err != nil && ctx.Err() == nil {
-				i.log.Warn("automatic key rotation failed", "err", err)
 			}
 		case <-syncT.C:
 			if err := i.revoked.Sync(ctx, i.store, i.now()); err != nil && ctx.Err() == nil {
@@ -204,8 +184,8 @@ const (
 )
 
 func newAPIKeyString() (id, key string) {
-	id = randomLower(apiKeyIDLen)
-	return id, apiKeyPrefix + id + randomLower(apiKeySecretLen)
+	id = actas.RandomLower(apiKeyIDLen)
+	return id, apiKeyPrefix + id + actas.RandomLower(apiKeySecretLen)
 }
 
 func hashSecret(s string) []byte {
@@ -221,11 +201,10 @@ func (i *Issuer) Authenticate(ctx context.Context, apiKey string) (*Client, erro
 	}
 	id := apiKey[len(apiKeyPrefix) : len(apiKeyPrefix)+apiKeyIDLen]
 	now := i.now()
-	v, err := i.configVersion(ctx)
-	if err != nil {
+	if err := i.cache.sync(ctx); err != nil {
 		return nil, err
 	}
-	k, err := i.apiKey(ctx, id, v)
+	k, err := i.cache.apiKey(ctx, id)
 	if err != nil {
 		if errors.Is(err, actas.ErrNotFound) {
 			return nil, errForbidden
@@ -235,7 +214,7 @@ func (i *Issuer) Authenticate(ctx context.Context, apiKey string) (*Client, erro
 	if subtle.ConstantTimeCompare(hashSecret(apiKey), k.Hash) != 1 || k.Revoked() {
 		return nil, errForbidden
 	}
-	t, err := i.tenant(ctx, k.TenantID, v)
+	t, err := i.cache.tenant(ctx, k.TenantID)
 	if err != nil {
 		if errors.Is(err, actas.ErrNotFound) {
 			return nil, errForbidden
@@ -246,91 +225,15 @@ func (i *Issuer) Authenticate(ctx context.Context, apiKey string) (*Client, erro
 	return &Client{Tenant: t, APIKeyID: id}, nil
 }
 
-// configVersion reads the store's ConfigVersion, which decides whether
-// cached entries may be used for this request.
-func (i *Issuer) configVersion(ctx context.Context) (int64, error) {
-	v, err := i.store.ConfigVersion(ctx)
-	if err != nil {
-		return 0, wrap("config version", err)
-	}
-	// Only ever raise it: a slow request that read an older version must
-	// not make fresh key sets look stale-but-valid to later requests (the
-	// keyring tags what it loads with this value, read before loading).
-	for {
-		cur := i.version.Load()
-		if v <= cur || i.version.CompareAndSwap(cur, v) {
-			break
-		}
-	}
-	return v, nil
-}
-
-func (i *Issuer) apiKey(ctx context.Context, id string, v int64) (*actas.APIKey, error) {
-	i.cacheMu.Lock()
-	e, ok := i.apiKeys[id]
-	i.cacheMu.Unlock()
-	if ok && e.v == v && e.k != nil {
-		return e.k, nil
-	}
-	k, err := i.store.APIKey(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	i.cacheMu.Lock()
-	if len(i.apiKeys) > 100_000 { // bound the cache; keys are few in practice
-		clear(i.apiKeys)
-	}
-	i.apiKeys[id] = apiKeyEntry{k: k, v: v, touched: e.touched}
-	i.cacheMu.Unlock()
-	return k, nil
-}
-
 // touchAPIKey records last use at most once per apiKeyTouchGap per key, so
 // that authentication costs no write on the hot path.
 func (i *Issuer) touchAPIKey(ctx context.Context, id string, now time.Time) {
-	i.cacheMu.Lock()
-	e := i.apiKeys[id]
-	due := now.Sub(e.touched) >= apiKeyTouchGap
-	if due {
-		e.touched = now
-		i.apiKeys[id] = e
+	if !i.cache.touchDue(id, now) {
+		return
 	}
-	i.cacheMu.Unlock()
-	if due {
-		if err := i.store.TouchAPIKey(ctx, id, now); err != nil {
-			i.log.Warn("record API key use failed", "api_key_id", id, "err", err)
-		}
+	if err := i.store.TouchAPIKey(ctx, id, now); err != nil {
+		i.log.Warn("record API key use failed", "api_key_id", id, "err", err)
 	}
-}
-
-func (i *Issuer) tenant(ctx context.Context, id string, v int64) (*actas.Tenant, error) {
-	i.cacheMu.Lock()
-	e, ok := i.tenants[id]
-	i.cacheMu.Unlock()
-	if ok && e.v == v {
-		return e.t, nil
-	}
-	t, err := i.store.Tenant(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	t.Settings = t.Settings.WithDefaults()
-	i.cacheMu.Lock()
-	if len(i.tenants) > 100_000 {
-		clear(i.tenants)
-	}
-	i.tenants[id] = tenantEntry{t: t, v: v}
-	i.cacheMu.Unlock()
-	return t, nil
-}
-
-// forgetCaches drops cached tenants and API keys after a change made on
-// this node, so that it takes effect here at once.
-func (i *Issuer) forgetCaches() {
-	i.cacheMu.Lock()
-	clear(i.tenants)
-	clear(i.apiKeys)
-	i.cacheMu.Unlock()
 }
 
 // TenantByPoolID returns the tenant with this userPoolId.
@@ -338,15 +241,10 @@ func (i *Issuer) TenantByPoolID(ctx context.Context, poolID string) (*actas.Tena
 	if !actas.ValidUserPoolID(poolID) {
 		return nil, actas.ErrNotFound
 	}
-	if _, err := i.configVersion(ctx); err != nil {
+	if err := i.cache.sync(ctx); err != nil {
 		return nil, err
 	}
-	t, err := i.store.TenantByPoolID(ctx, poolID)
-	if err != nil {
-		return nil, err
-	}
-	t.Settings = t.Settings.WithDefaults()
-	return t, nil
+	return i.cache.tenantByPool(ctx, poolID)
 }
 
 // checkToken parses and verifies a JWT of the given use for tenant t.
@@ -439,11 +337,11 @@ func (i *Issuer) VerifyIDToken(ctx context.Context, t *actas.Tenant, raw string)
 
 // JWKS returns the JSON Web Key Set of a tenant at now.
 func (i *Issuer) JWKS(ctx context.Context, t *actas.Tenant) ([]byte, error) {
-	ks, err := i.keys.get(ctx, t.ID, i.now())
+	d, err := i.JWKSDocument(ctx, t)
 	if err != nil {
 		return nil, err
 	}
-	return token.JWKS(ks.published(i.now()))
+	return d.Body, nil
 }
 
 // Discovery is the OpenID Provider Metadata of a tenant (OpenID Connect
@@ -518,15 +416,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func randomLower(n int) string {
-	// Client ids use the same alphabet; reuse its generator.
-	s := actas.NewClientID()
-	for len(s) < n {
-		s += actas.NewClientID()
-	}
-	return s[:n]
 }
 
 func wrap(op string, err error) error {

@@ -1,6 +1,7 @@
 package issuer
 
 import (
+	"container/list"
 	"context"
 	"fmt"
 	"sync"
@@ -10,34 +11,38 @@ import (
 	"github.com/actas-dev/actas/token"
 )
 
-// keyring keeps each tenant's parsed signing keys. Unsealing and parsing
-// a key is the expensive part, so parsed keys are kept by kid for the
-// life of the process; the list of a tenant's keys and their states is
-// read from the store again whenever the store's ConfigVersion has moved,
-// so a rotation or an algorithm change made by another process is seen
-// on the next request. A token naming an unknown kid reloads the list at most
-// once per keyReloadEvery, so forged kids cannot hammer the store.
+// keyring keeps each tenant's signing keys: the public halves, in the
+// tenant cache (tenantcache.go), for verification, JWKS and discovery;
+// the private halves, unsealed only when the tenant first signs, in an
+// LRU of their own (a parsed RSA private key is several KiB). The list of
+// a tenant's keys and their states is read from the store again after a
+// change to that tenant, so a rotation or an algorithm change made by
+// another process is seen on the next request. A token naming an unknown
+// kid reloads the list at most once per keyReloadEvery, so forged kids
+// cannot hammer the store.
 type keyring struct {
-	store   actas.Store
-	sealer  *token.Sealer
-	version func() int64 // the issuer's latest ConfigVersion
+	store  actas.Store
+	sealer *token.Sealer
+	cache  *tenantCache
 
 	mu     sync.Mutex
-	sets   map[string]*keySet    // tenant id -> keys
-	parsed map[string]*token.Key // kid -> parsed key
+	size   int
+	lru    *list.List               // of *token.Key with its private half, most recently used first
+	byKID  map[string]*list.Element // kid -> element
+	loadMu sync.Mutex               // one unsealing at a time per process is plenty
 }
 
 const keyReloadEvery = time.Second
 
 type keySet struct {
-	version  int64 // ConfigVersion it was read under
 	loadedAt time.Time
 	keys     []keyEntry
+	stored   []*actas.SigningKey // the keys as stored, less their private halves; keys[i] is stored[i]
 	byKID    map[string]*token.Key
 }
 
 type keyEntry struct {
-	*token.Key
+	*token.Key            // public only, in a keySet; signer returns it with its private half
 	activateAt  time.Time // zero: active since creation
 	createdAt   time.Time
 	retireUntil time.Time
@@ -45,18 +50,19 @@ type keyEntry struct {
 	withdrawn   bool // withdrawn as compromised: never signs, never trusted (keywithdraw.go)
 }
 
-func newKeyring(s actas.Store, sealer *token.Sealer, version func() int64) *keyring {
-	return &keyring{store: s, sealer: sealer, version: version,
-		sets: make(map[string]*keySet), parsed: make(map[string]*token.Key)}
+func newKeyring(s actas.Store, sealer *token.Sealer, cache *tenantCache, size int) *keyring {
+	if size <= 0 {
+		size = DefaultSigningKeyCache
+	}
+	return &keyring{store: s, sealer: sealer, cache: cache, size: size,
+		lru: list.New(), byKID: make(map[string]*list.Element)}
 }
 
-// get returns the tenant's key set, reloading it if the config version
-// has moved since it was read.
+// get returns the tenant's key set, loading it if it is not cached.
 func (kr *keyring) get(ctx context.Context, tenantID string, now time.Time) (*keySet, error) {
-	kr.mu.Lock()
-	ks := kr.sets[tenantID]
-	kr.mu.Unlock()
-	if ks != nil && ks.version == kr.version() {
+	var ks *keySet
+	kr.cache.with(tenantID, func(st *tenantState) { ks = st.keys })
+	if ks != nil {
 		return ks, nil
 	}
 	return kr.load(ctx, tenantID, now)
@@ -66,9 +72,8 @@ func (kr *keyring) get(ctx context.Context, tenantID string, now time.Time) (*ke
 // they were loaded very recently. It returns the reloaded set if it now
 // has the key.
 func (kr *keyring) reloadFor(ctx context.Context, tenantID, kid string, now time.Time) (*keySet, bool) {
-	kr.mu.Lock()
-	ks := kr.sets[tenantID]
-	kr.mu.Unlock()
+	var ks *keySet
+	kr.cache.with(tenantID, func(st *tenantState) { ks = st.keys })
 	if ks != nil && now.Sub(ks.loadedAt) < keyReloadEvery && now.Sub(ks.loadedAt) >= 0 {
 		return nil, false
 	}
@@ -80,75 +85,111 @@ func (kr *keyring) reloadFor(ctx context.Context, tenantID, kid string, now time
 	return ks, ok
 }
 
+// load reads the tenant's keys and parses their public halves; no master
+// key is needed.
 func (kr *keyring) load(ctx context.Context, tenantID string, now time.Time) (*keySet, error) {
-	v := kr.version() // read before the keys: they are at least this new
+	v := kr.cache.version() // read before the keys: they are at least this new
 	stored, err := kr.store.SigningKeys(ctx, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("load signing keys: %w", err)
 	}
-	ks := &keySet{version: v, loadedAt: now, byKID: make(map[string]*token.Key, len(stored))}
+	ks := &keySet{loadedAt: now, byKID: make(map[string]*token.Key, len(stored))}
 	for _, sk := range stored {
-		kr.mu.Lock()
-		k := kr.parsed[sk.KID]
-		kr.mu.Unlock()
-		if k == nil {
-			if k, err = token.LoadKey(kr.sealer, sk); err != nil {
-				return nil, fmt.Errorf("load signing key %s: %w", sk.KID, err)
-			}
-			kr.mu.Lock()
-			kr.parsed[sk.KID] = k
-			kr.mu.Unlock()
+		k, err := token.PublicKey(sk)
+		if err != nil {
+			return nil, fmt.Errorf("load signing key %s: %w", sk.KID, err)
 		}
+		meta := *sk
+		meta.PrivateEnc, meta.PublicDER = nil, nil // parsed in k; the private half is read again to sign
+		ks.stored = append(ks.stored, &meta)
 		ks.keys = append(ks.keys, keyEntry{Key: k, activateAt: sk.ActivateAt, createdAt: sk.CreatedAt, retireUntil: sk.RetireUntil,
 			retired:   sk.State == actas.KeyRetired || sk.State == actas.KeyWithdrawn,
 			withdrawn: sk.State == actas.KeyWithdrawn})
 		ks.byKID[k.KID] = k
 	}
-	kr.mu.Lock()
-	kr.sets[tenantID] = ks
-	kr.mu.Unlock()
+	kr.cache.put(tenantID, v, func(st *tenantState) {
+		st.keys, st.jwks, st.disco = ks, nil, nil
+	})
 	return ks, nil
 }
 
-// forget drops a tenant's cached keys (after a rotation on this node).
-func (kr *keyring) forget(tenantID string) {
-	kr.mu.Lock()
-	delete(kr.sets, tenantID)
-	kr.mu.Unlock()
-}
+// forget drops a tenant's cached keys (after a change on this node).
+func (kr *keyring) forget(tenantID string) { kr.cache.forget(tenantID) }
 
 // signer returns the key that signs tokens of the given use and algorithm
-// at now: among keys already activated, the one activated last. A key
-// published ahead of its activation (a "next" key) does not sign until
-// its time comes, and a retired key never outlives its successor's
-// activation.
-func (ks *keySet) signer(use, alg string, now time.Time) (*keyEntry, error) {
-	var best, other *keyEntry
-	for i := range ks.keys {
-		k := &ks.keys[i]
-		if k.Use != use || k.activateAt.After(now) || k.withdrawn {
-			continue
-		}
-		if k.Alg != alg {
-			// Kept as a fallback for the moment between a tenant's
-			// algorithm change and its new keys' commit.
-			if other == nil || k.since().After(other.since()) {
-				other = k
-			}
-			continue
-		}
-		if best == nil || k.since().After(best.since()) ||
-			(k.since().Equal(best.since()) && best.retired && !k.retired) { // a replacement wins a tie
-			best = k
-		}
-	}
+// at now (storedSigner), with its private half, which it unseals on first
+// use. If no key of alg signs yet, the latest signing key of another
+// algorithm does: the moment between a tenant's algorithm change and its
+// new keys' commit.
+func (kr *keyring) signer(ctx context.Context, tenantID string, ks *keySet, use, alg string, now time.Time) (*keyEntry, error) {
+	best := storedSigner(ks.stored, use, alg, now)
 	if best == nil {
-		best = other
+		for _, other := range []string{actas.AlgRS256, actas.AlgES256, actas.AlgEdDSA} {
+			if k := storedSigner(ks.stored, use, other, now); other != alg && k != nil &&
+				(best == nil || keySince(k).After(keySince(best))) {
+				best = k
+			}
+		}
 	}
 	if best == nil {
 		return nil, fmt.Errorf("no %s signing key for %s tokens", alg, use)
 	}
-	return best, nil
+	var e keyEntry
+	for i := range ks.stored {
+		if ks.stored[i] == best {
+			e = ks.keys[i]
+		}
+	}
+	priv, err := kr.private(ctx, tenantID, best.KID)
+	if err != nil {
+		return nil, err
+	}
+	e.Key = priv
+	return &e, nil
+}
+
+// private returns the key kid of the tenant with its private half.
+func (kr *keyring) private(ctx context.Context, tenantID, kid string) (*token.Key, error) {
+	if k := kr.cachedPrivate(kid); k != nil {
+		return k, nil
+	}
+	kr.loadMu.Lock()
+	defer kr.loadMu.Unlock()
+	if k := kr.cachedPrivate(kid); k != nil {
+		return k, nil
+	}
+	stored, err := kr.store.SigningKeys(ctx, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("load signing keys: %w", err)
+	}
+	for _, sk := range stored {
+		if sk.KID != kid {
+			continue
+		}
+		k, err := token.LoadKey(kr.sealer, sk)
+		if err != nil {
+			return nil, fmt.Errorf("load signing key %s: %w", sk.KID, err)
+		}
+		kr.mu.Lock()
+		kr.byKID[kid] = kr.lru.PushFront(k)
+		for kr.lru.Len() > kr.size {
+			old := kr.lru.Remove(kr.lru.Back()).(*token.Key)
+			delete(kr.byKID, old.KID)
+		}
+		kr.mu.Unlock()
+		return k, nil
+	}
+	return nil, fmt.Errorf("load signing key %s: not found", kid)
+}
+
+func (kr *keyring) cachedPrivate(kid string) *token.Key {
+	kr.mu.Lock()
+	defer kr.mu.Unlock()
+	if e := kr.byKID[kid]; e != nil {
+		kr.lru.MoveToFront(e)
+		return e.Value.(*token.Key)
+	}
+	return nil
 }
 
 // published returns the keys to publish in JWKS at now: every key except
@@ -161,6 +202,20 @@ func (ks *keySet) published(now time.Time) []*token.Key {
 		}
 	}
 	return out
+}
+
+// publishedUntil returns when the set of keys published at now next
+// changes (a retired key leaving JWKS), or the zero time if it does not
+// without a change to the tenant's keys.
+func (ks *keySet) publishedUntil(now time.Time) time.Time {
+	var until time.Time
+	for i := range ks.keys {
+		k := &ks.keys[i]
+		if k.publishedAt(now) && !k.retireUntil.IsZero() && (until.IsZero() || k.retireUntil.Before(until)) {
+			until = k.retireUntil
+		}
+	}
+	return until
 }
 
 func (k *keyEntry) publishedAt(now time.Time) bool {
@@ -182,12 +237,4 @@ func (ks *keySet) trusted(kid string, now time.Time, allowExpired bool) bool {
 		return k.publishedAt(now) || (allowExpired && !k.withdrawn)
 	}
 	return false
-}
-
-// since is when the key started (or starts) signing.
-func (k *keyEntry) since() time.Time {
-	if k.activateAt.IsZero() {
-		return k.createdAt
-	}
-	return k.activateAt
 }

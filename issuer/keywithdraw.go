@@ -20,30 +20,6 @@ func inService(k *actas.SigningKey) bool {
 	return k.State != actas.KeyRetired && k.State != actas.KeyWithdrawn
 }
 
-// keySince is when a stored key starts (or started) signing.
-func keySince(k *actas.SigningKey) time.Time {
-	if k.ActivateAt.IsZero() {
-		return k.CreatedAt
-	}
-	return k.ActivateAt
-}
-
-// storedSigner is keySet.signer over stored keys: the key of use and alg
-// that signs at now, or nil.
-func storedSigner(keys []*actas.SigningKey, use, alg string, now time.Time) *actas.SigningKey {
-	var best *actas.SigningKey
-	for _, k := range keys {
-		if k.Use != use || k.Alg != alg || keySince(k).After(now) || k.State == actas.KeyWithdrawn {
-			continue
-		}
-		if best == nil || keySince(k).After(keySince(best)) ||
-			(keySince(k).Equal(keySince(best)) && best.State == actas.KeyRetired && k.State != actas.KeyRetired) {
-			best = k
-		}
-	}
-	return best
-}
-
 // WithdrawResult says what WithdrawKey did.
 type WithdrawResult struct {
 	Tenant *actas.Tenant

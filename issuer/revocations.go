@@ -20,6 +20,7 @@ type Revocations struct {
 	// changed is closed and replaced whenever ids grow (see feed.go), so
 	// that feed waiters wake at once.
 	changed chan struct{}
+	waiters tenantWaiters // per-tenant wake-ups of feed waiters (feedwake.go)
 	feed    feedState
 	synced  atomic.Int64 // wall clock of the last complete Sync, Unix ms (health.go)
 	// ring holds recent revocations for the feed (feedring.go); syncSoon
@@ -89,9 +90,7 @@ func (r *Revocations) Sync(ctx context.Context, s actas.Store, now time.Time) er
 				r.ring.appendLocked(ringEntry{seq: rv.Seq, tenant: rv.TenantID, id: rv.ID, exp: rv.ExpiresAt.UnixMilli()})
 				r.cursor = rv.Seq
 			}
-		}
-		if len(list) > 0 {
-			r.notifyLocked()
+			r.wakeLocked(rv.TenantID)
 		}
 		done := len(list) < page
 		if done {

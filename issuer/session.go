@@ -476,11 +476,11 @@ func (i *Issuer) mintWith(ctx context.Context, t *actas.Tenant, u *actas.User, s
 		return nil, err
 	}
 	alg := t.Settings.SigningAlg
-	idKey, err := ks.signer(actas.KeyUseID, alg, now)
+	idKey, err := i.keys.signer(ctx, t.ID, ks, actas.KeyUseID, alg, now)
 	if err != nil {
 		return nil, err
 	}
-	accessKey, err := ks.signer(actas.KeyUseAccess, alg, now)
+	accessKey, err := i.keys.signer(ctx, t.ID, ks, actas.KeyUseAccess, alg, now)
 	if err != nil {
 		return nil, err
 	}

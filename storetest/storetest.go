@@ -54,6 +54,7 @@ var groups = []struct {
 	{"SigningKey", signingKeyTests},
 	{"Audit", auditTests},
 	{"ConfigVersion", configVersionTests},
+	{"TenantChange", tenantChangeTests},
 	{"Store", storeTests},
 	{"Concurrency", concurrencyTests},
 	{"Throttle", throttleTests},

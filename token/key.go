@@ -266,6 +266,10 @@ func JWKS(keys []*Key) ([]byte, error) {
 // start with '-', which a command line takes for a flag (`actas keys
 // retire -AjIJ…` fails): those are drawn again, as are ids starting with
 // '_', so that every kid starts with a letter or a digit.
+// NewKID returns a fresh kid as GenerateKey makes them: base64url of 16
+// random bytes, starting with a letter or a digit.
+func NewKID() string { return newKID() }
+
 func newKID() string {
 	for {
 		var id [16]byte

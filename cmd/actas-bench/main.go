@@ -4,6 +4,8 @@
 //
 //	actas-bench -db sqlite:/tmp/x/actas.db -url http://127.0.0.1:8080 -setup -scenario refresh -c 16 -d 10s
 //	actas-bench seed -db sqlite:/tmp/x/actas.db -sessions 1000000
+//	actas-bench tenants -db sqlite:/tmp/x/actas.db -n 10000 -out /tmp/x/tenants.jsonl
+//	actas-bench many -url http://127.0.0.1:8080 -tenants /tmp/x/tenants.jsonl -pid PID
 //	ACTAS_MASTER_KEY=… actas-bench -db postgres://127.0.0.1/actas -state /tmp/x/pg.json -url … -setup …
 package main
 
@@ -35,6 +37,10 @@ func main() {
 	switch {
 	case len(args) > 0 && args[0] == "seed":
 		err = seedMain(ctx, args[1:], os.Stdout, os.Stderr)
+	case len(args) > 0 && args[0] == "tenants":
+		err = tenantsMain(ctx, args[1:], os.Stdout, os.Stderr)
+	case len(args) > 0 && args[0] == "many":
+		err = manyMain(ctx, args[1:], os.Stdout, os.Stderr)
 	case len(args) > 0 && args[0] == "run":
 		err = runMain(ctx, args[1:], os.Stdout, os.Stderr)
 	default:

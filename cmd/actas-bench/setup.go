@@ -129,20 +129,9 @@ func openEnv(ctx context.Context, dbSpec, publicURL string, params password.Para
 	return &env{db: db, target: t, sealer: sealer, iss: iss}, nil
 }
 
-func randomString(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return strings.ToLower(base64.RawURLEncoding.EncodeToString(b))[:n]
-}
-
 // setup creates a fresh tenant with nUsers users and one impersonator.
 func setup(ctx context.Context, e *env, alg string, nUsers int) (*state, error) {
-	name := "bench-" + strings.Map(func(r rune) rune {
-		if r == '-' || r == '_' {
-			return 'x'
-		}
-		return r
-	}, randomString(8))
+	name := "bench-" + actas.RandomLower(8)
 	t, key, err := e.iss.CreateTenant(ctx, issuer.CreateTenantRequest{
 		Name: name, EndpointURL: "http://127.0.0.1/bench",
 		Settings: actas.TenantSettings{SigningAlg: alg},
@@ -151,7 +140,7 @@ func setup(ctx context.Context, e *env, alg string, nUsers int) (*state, error) 
 		return nil, fmt.Errorf("create tenant: %w", err)
 	}
 	st := &state{Tenant: name, TenantID: t.ID, UserPoolID: t.UserPoolID, ClientID: t.ClientID, APIKey: key,
-		Alg: t.Settings.SigningAlg, Password: "pw-" + randomString(20), Impersonator: "imp"}
+		Alg: t.Settings.SigningAlg, Password: "pw-" + actas.RandomLower(20), Impersonator: "imp"}
 	var mu sync.Mutex
 	var firstErr error
 	var wg sync.WaitGroup

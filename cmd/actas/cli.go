@@ -238,7 +238,7 @@ func (m *Main) open(ctx context.Context, g *globals, publicURL string) (*env, er
 		keyFile = filepath.Join(filepath.Dir(path), "master.key")
 	}
 	master, err := m.masterKey(keyFile, func() (bool, error) {
-		ts, err := e.store.Tenants(ctx)
+		ts, err := e.store.TenantsAfter(ctx, "", 1) // one row, whatever the tenant count
 		return len(ts) > 0, err
 	})
 	if err != nil {
@@ -254,14 +254,18 @@ func (m *Main) open(ctx context.Context, g *globals, publicURL string) (*env, er
 	if m.HashParams != nil {
 		params = *m.HashParams
 	}
-	e.issuer = issuer.New(issuer.Config{
+	ic := issuer.Config{
 		Store:     m.guardStore(g, e.store),
 		Sealer:    sealer,
 		Hasher:    g.newHasher(params),
 		PublicURL: publicURL,
 		Now:       m.Now,
 		Logger:    m.openLogger(g),
-	})
+	}
+	if c := g.cfg; c != nil {
+		ic.TenantCache, ic.SigningKeyCache = c.TenantCache, c.SigningKeyCache
+	}
+	e.issuer = issuer.New(ic)
 	return &e, nil
 }
 

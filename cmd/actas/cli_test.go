@@ -161,9 +161,15 @@ func TestMasterKeyRequiredToReadKeys(t *testing.T) {
 	out, _, _ := h.cli("", "tenant", "show", "acme", "--json")
 	var ten map[string]any
 	_ = json.Unmarshal([]byte(out), &ten)
+	// JWKS is made of public keys only: it needs no master key.
 	r = h.do("GET", "/"+ten["userPoolId"].(string)+"/.well-known/jwks.json", nil)
-	if r.status != 500 {
-		t.Fatalf("JWKS with the wrong master key: %d, want 500", r.status)
+	if r.status != 200 || !strings.Contains(string(r.body), `"kid"`) {
+		t.Fatalf("JWKS with the wrong master key: %d %s, want 200 with the public keys", r.status, r.body)
+	}
+	// Readiness opens a private key, and says the keys are unusable.
+	r = h.do("GET", "/readyz", nil)
+	if r.status != 503 || !strings.Contains(string(r.body), "signing_keys") {
+		t.Fatalf("readyz with the wrong master key: %d %s, want 503 naming signing_keys", r.status, r.body)
 	}
 	if strings.Contains(string(r.body), "cipher") || strings.Contains(string(r.body), "master") {
 		t.Errorf("internal detail leaked: %s", r.body)

@@ -48,6 +48,8 @@ type Config struct {
 	Metrics         bool
 	MetricsAddr     string
 	StoreTimeout    time.Duration
+	TenantCache     int // tenants whose configuration is kept in memory
+	SigningKeyCache int // unsealed private signing keys kept in memory
 
 	source map[string]string // setting name -> default, file, env or flag
 }
@@ -146,6 +148,12 @@ var configFields = []configField{
 	{Name: "hash_max_wait", Flag: "hash-max-wait", Env: "ACTAS_HASH_MAX_WAIT", Default: "2s",
 		Desc: "Longest a sign-in waits for a hashing slot before it is answered 503.",
 		get:  func(c *Config) string { return c.HashMaxWait.String() }, set: setDuration(func(c *Config) *time.Duration { return &c.HashMaxWait })},
+	{Name: "tenant_cache", Flag: "tenant-cache", Env: "ACTAS_TENANT_CACHE", Default: "10000",
+		Desc: "Tenants whose configuration (tenant, API keys, public signing keys, JWKS and discovery) is kept in memory, least recently used evicted first; about 5 KiB each.",
+		get:  func(c *Config) string { return strconv.Itoa(c.TenantCache) }, set: setAutoInt(func(c *Config) *int { return &c.TenantCache }, 10000)},
+	{Name: "signing_key_cache", Flag: "signing-key-cache", Env: "ACTAS_SIGNING_KEY_CACHE", Default: "1000",
+		Desc: "Private signing keys kept unsealed in memory (two per tenant that signs), least recently used evicted first; about 10 KiB each for RS256.",
+		get:  func(c *Config) string { return strconv.Itoa(c.SigningKeyCache) }, set: setAutoInt(func(c *Config) *int { return &c.SigningKeyCache }, 1000)},
 	{Name: "metrics", Flag: "metrics", Env: "ACTAS_METRICS", Default: "true",
 		Desc: "Serve Prometheus metrics at `GET /metrics`.",
 		get:  func(c *Config) string { return strconv.FormatBool(c.Metrics) }, set: setBool(func(c *Config) *bool { return &c.Metrics })},
@@ -421,6 +429,12 @@ func (c *Config) Validate() []string {
 		if !c.Metrics {
 			add("metrics_addr: set while metrics is false")
 		}
+	}
+	if c.TenantCache < 1 || c.TenantCache > 10_000_000 {
+		add("tenant_cache: %d is not between 1 and 10000000", c.TenantCache)
+	}
+	if c.SigningKeyCache < 1 || c.SigningKeyCache > 10_000_000 {
+		add("signing_key_cache: %d is not between 1 and 10000000", c.SigningKeyCache)
 	}
 	if c.HashMaxWait <= 0 || c.HashMaxWait > time.Minute {
 		add("hash_max_wait: %s is not between 0 and 1m", c.HashMaxWait)

@@ -45,7 +45,7 @@ func (m *Main) printWithdrawn(g *globals, res *issuer.WithdrawResult, revokeSess
 		"replacement": nil, "revokedSessions": res.Revoked,
 	}
 	if r := res.Replacement; r != nil {
-		st := keyStates([]*actas.SigningKey{r, k}, m.Now())[r.KID]
+		st := issuer.KeyStates([]*actas.SigningKey{r, k}, m.Now())[r.KID]
 		out["replacement"] = keyView(res.Tenant.Name, r, st)
 	}
 	return m.emit(g, out, func() {

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/issuer"
 	"github.com/actas-dev/actas/token"
 )
 
@@ -24,46 +27,6 @@ type keyJSON struct {
 
 func keyView(tenant string, k *actas.SigningKey, state string) keyJSON {
 	return keyJSON{tenant, k.KID, k.Use, k.Alg, state, timeOrNil(k.CreatedAt), timeOrNil(k.ActivateAt), timeOrNil(k.RetireUntil)}
-}
-
-// keyStates returns the state of each of a tenant's keys at now, by the
-// rule the issuer signs with: "next" until it activates; "active" for
-// the last activated key of its use and algorithm; "retired" for older
-// ones still published; "expired" once out of JWKS; "withdrawn" for a
-// key taken out of service by keys retire.
-func keyStates(keys []*actas.SigningKey, now time.Time) map[string]string {
-	since := func(k *actas.SigningKey) time.Time {
-		if k.ActivateAt.IsZero() {
-			return k.CreatedAt
-		}
-		return k.ActivateAt
-	}
-	newest := map[string]*actas.SigningKey{}
-	for _, k := range keys {
-		if since(k).After(now) || k.State == actas.KeyWithdrawn {
-			continue
-		}
-		if b := newest[k.Use+k.Alg]; b == nil || since(k).After(since(b)) ||
-			(since(k).Equal(since(b)) && b.State == actas.KeyRetired && k.State != actas.KeyRetired) { // a replacement wins a tie
-			newest[k.Use+k.Alg] = k
-		}
-	}
-	st := make(map[string]string, len(keys))
-	for _, k := range keys {
-		switch {
-		case k.State == actas.KeyWithdrawn:
-			st[k.KID] = actas.KeyWithdrawn
-		case since(k).After(now):
-			st[k.KID] = actas.KeyNext
-		case newest[k.Use+k.Alg] == k:
-			st[k.KID] = actas.KeyActive
-		case !k.RetireUntil.IsZero() && !k.RetireUntil.After(now):
-			st[k.KID] = "expired"
-		default:
-			st[k.KID] = actas.KeyRetired
-		}
-	}
-	return st
 }
 
 func (m *Main) keysCommand(g *globals) *cobra.Command {
@@ -94,7 +57,7 @@ func (m *Main) keysCommand(g *globals) *cobra.Command {
 					if err != nil {
 						return err
 					}
-					states := keyStates(keys, now)
+					states := issuer.KeyStates(keys, now)
 					for _, k := range keys {
 						st := states[k.KID]
 						out = append(out, keyView(t.Name, k, st))
@@ -120,26 +83,34 @@ func (m *Main) keysCommand(g *globals) *cobra.Command {
 				return usageError{fmt.Errorf("--delay must not be negative")}
 			}
 			return m.withEnv(cmd, g, func(ctx context.Context, e *env) error {
-				names := []string{rotTenant}
-				if rotTenant == "" {
-					ts, err := e.store.Tenants(ctx)
+				var results []issuer.RotateResult
+				if rotTenant != "" {
+					keys, err := e.issuer.RotateKeys(ctx, rotTenant, delay)
 					if err != nil {
 						return err
 					}
-					names = names[:0]
-					for _, t := range ts {
-						names = append(names, t.Name)
+					results = []issuer.RotateResult{{Tenant: &actas.Tenant{Name: rotTenant}, Keys: keys}}
+				} else {
+					// Every tenant, a few at a time: generating keys is
+					// CPU-bound, so one per core.
+					ctx, cancel := context.WithTimeout(ctx, bulkTimeout)
+					defer cancel()
+					var err error
+					if results, err = e.issuer.RotateAllKeys(ctx, delay, runtime.GOMAXPROCS(0)); err != nil {
+						return err
 					}
 				}
 				out := []keyJSON{}
 				now := m.Now()
-				for _, name := range names {
-					keys, err := e.issuer.RotateKeys(ctx, name, delay)
-					if err != nil {
-						return err
+				var failed []error
+				for _, r := range results {
+					name := r.Tenant.Name
+					if r.Err != nil {
+						failed = append(failed, fmt.Errorf("tenant %s: %w", name, r.Err))
+						continue
 					}
-					states := keyStates(keys, now)
-					for _, k := range keys {
+					states := issuer.KeyStates(r.Keys, now)
+					for _, k := range r.Keys {
 						out = append(out, keyView(name, k, states[k.KID]))
 					}
 					if !g.json {
@@ -147,9 +118,11 @@ func (m *Main) keysCommand(g *globals) *cobra.Command {
 					}
 				}
 				if g.json {
-					return m.printJSON(map[string]any{"keys": out})
+					if err := m.printJSON(map[string]any{"keys": out}); err != nil {
+						return err
+					}
 				}
-				return nil
+				return errors.Join(failed...)
 			})
 		},
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/actas-dev/actas"
 	"github.com/actas-dev/actas/httpapi"
 	"github.com/actas-dev/actas/issuer"
 	"github.com/actas-dev/actas/metrics"
@@ -276,6 +277,6 @@ Discovery:
 
 func devPassword() string {
 	// 16 lowercase alphanumerics: ~82 bits, easy to paste.
-	id := issuerRandom(16)
+	id := actas.RandomLower(16)
 	return id
 }
