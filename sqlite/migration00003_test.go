@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pressly/goose/v3"
+
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/internal/oldschema"
 	"github.com/actas-dev/actas/sqlite"
 )
 
@@ -19,42 +22,20 @@ import (
 func TestMigration00003(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "actas.db")
-	db := mustOpen(t, path)
-	tn := &actas.Tenant{ID: actas.NewID(), Name: "acme", UserPoolID: "local_abcdefghi",
-		ClientID: actas.NewClientID(), Settings: actas.DefaultTenantSettings(), CreatedAt: time.UnixMilli(1e12).UTC()}
-	if err := db.CreateTenant(ctx, tn, nil, nil); err != nil {
-		t.Fatal(err)
-	}
 	now := time.UnixMilli(1e12).UTC()
-	nfc := &actas.User{ID: actas.NewID(), TenantID: tn.ID, Username: "caf\u00e9", PasswordHash: "x", Status: actas.UserActive, CreatedAt: now, UpdatedAt: now}
-	if err := db.CreateUser(ctx, nfc); err != nil {
-		t.Fatal(err)
+	tn := &actas.Tenant{ID: actas.NewID(), Name: "acme", UserPoolID: "local_abcdefghi",
+		ClientID: actas.NewClientID(), Settings: actas.DefaultTenantSettings(), CreatedAt: now}
+	user := func(name string) *actas.User {
+		return &actas.User{ID: actas.NewID(), TenantID: tn.ID, Username: name, PasswordHash: "x",
+			Status: actas.UserActive, CreatedAt: now, UpdatedAt: now}
 	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	// What an older actas could hold, and its version table before 00003.
+	nfc, nfd, bob := user("caf\u00e9"), user("cafe\u0301"), user("Ｂob")
 	raw, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	nfd, bob := actas.NewID(), actas.NewID()
-	for _, q := range []struct {
-		sql  string
-		args []any
-	}{
-		{`INSERT INTO users SELECT ?, tenant_id, ?, ?, email, email_verified, password_hash, status,
-			must_change_password, groups_json, created_at, updated_at FROM users WHERE id = ?`,
-			[]any{nfd, "cafe\u0301", "cafe\u0301", nfc.ID}},
-		{`INSERT INTO users SELECT ?, tenant_id, ?, ?, email, email_verified, password_hash, status,
-			must_change_password, groups_json, created_at, updated_at FROM users WHERE id = ?`,
-			[]any{bob, "Ｂob", strings.ToLower("Ｂob"), nfc.ID}},
-		{`DELETE FROM goose_db_version WHERE version_id = 3`, nil},
-	} {
-		if _, err := raw.ExecContext(ctx, q.sql, q.args...); err != nil {
-			t.Fatalf("%s: %v", q.sql, err)
-		}
+	if err := oldschema.Before00003(ctx, goose.DialectSQLite3, raw, "migrations", tn, nfc, nfd, bob); err != nil {
+		t.Fatal(err)
 	}
 	if err := raw.Close(); err != nil {
 		t.Fatal(err)
@@ -68,21 +49,21 @@ func TestMigration00003(t *testing.T) {
 		t.Fatalf("collisions = %+v, want café's two users", cs)
 	}
 	_, err = sqlite.Open(ctx, path)
-	if err == nil || !strings.Contains(err.Error(), nfc.ID) || !strings.Contains(err.Error(), nfd) {
-		t.Fatalf("open with colliding users: %v; want a refusal naming %s and %s", err, nfc.ID, nfd)
+	if err == nil || !strings.Contains(err.Error(), nfc.ID) || !strings.Contains(err.Error(), nfd.ID) {
+		t.Fatalf("open with colliding users: %v; want a refusal naming %s and %s", err, nfc.ID, nfd.ID)
 	}
 
 	raw, err = sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := raw.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, nfd); err != nil {
+	if _, err := raw.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, nfd.ID); err != nil {
 		t.Fatal(err)
 	}
 	_ = raw.Close()
-	db = mustOpen(t, path)
+	db := mustOpen(t, path)
 	defer db.Close()
-	for login, id := range map[string]string{"cafe\u0301": nfc.ID, "CAFÉ": nfc.ID, "bob": bob, "ＢＯＢ": bob} {
+	for login, id := range map[string]string{"cafe\u0301": nfc.ID, "CAFÉ": nfc.ID, "bob": bob.ID, "ＢＯＢ": bob.ID} {
 		u, err := db.UserByUsername(ctx, tn.ID, login)
 		if err != nil || u.ID != id {
 			t.Errorf("UserByUsername(%q) after the migration: %v, %v; want %s", login, u, err, id)

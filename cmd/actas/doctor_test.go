@@ -5,6 +5,12 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/pressly/goose/v3"
+
+	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/internal/oldschema"
 )
 
 // TestDoctorListsCollisions: on a database an older actas left with two
@@ -12,28 +18,31 @@ import (
 // and every command that migrates refuses, naming them.
 func TestDoctorListsCollisions(t *testing.T) {
 	h := newHarness(t)
-	h.createTenant("acme")
-	sub := h.createUser("acme", "café", "cafe-password")
-	out, errOut, code := h.cli("", "doctor", "--json")
-	if code != 0 || strings.TrimSpace(out) != `{"collisions":[]}` {
-		t.Fatalf("doctor on a clean database: exit %d, %q %q", code, out, errOut)
+	ctx := t.Context()
+	now := time.UnixMilli(1e12).UTC()
+	tn := &actas.Tenant{ID: actas.NewID(), Name: "acme", UserPoolID: "local_abcdefghi", ClientID: actas.NewClientID(),
+		EndpointURL: "https://api.acme.example/v1", Settings: actas.DefaultTenantSettings(), CreatedAt: now}
+	user := func(id, name string) *actas.User {
+		return &actas.User{ID: id, TenantID: tn.ID, Username: name, PasswordHash: "x",
+			Status: actas.UserActive, CreatedAt: now, UpdatedAt: now}
 	}
-
+	const other = "00000000-0000-4000-8000-000000000001"
+	sub := actas.NewID()
 	raw, err := sql.Open("sqlite", strings.TrimPrefix(h.db, "sqlite:"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	const other = "00000000-0000-4000-8000-000000000001"
-	for _, q := range []string{
-		`INSERT INTO users SELECT '` + other + `', tenant_id, 'cafe` + "\u0301" + `', 'cafe` + "\u0301" + `', email, email_verified,
-			password_hash, status, must_change_password, groups_json, created_at, updated_at FROM users WHERE id = '` + sub + `'`,
-		`DELETE FROM goose_db_version WHERE version_id = 3`,
-	} {
-		if _, err := raw.Exec(q); err != nil {
-			t.Fatal(err)
-		}
+	defer raw.Close()
+	if err := oldschema.Before00003(ctx, goose.DialectSQLite3, raw, "../../sqlite/migrations", tn, user(sub, "café")); err != nil {
+		t.Fatal(err)
 	}
-	raw.Close()
+	out, errOut, code := h.cli("", "doctor", "--json")
+	if code != 0 || strings.TrimSpace(out) != `{"collisions":[]}` {
+		t.Fatalf("doctor on a clean database: exit %d, %q %q", code, out, errOut)
+	}
+	if err := oldschema.AddUsers(ctx, goose.DialectSQLite3, raw, user(other, "cafe\u0301")); err != nil {
+		t.Fatal(err)
+	}
 
 	out, _, code = h.cli("", "doctor", "--json")
 	var v struct {
