@@ -18,6 +18,8 @@ import (
 //   - Returned values are copies; mutating them changes nothing stored.
 //   - Times are stored with at least millisecond precision, in UTC.
 type Store interface {
+	GroupStore     // group.go
+	UserAdminStore // group.go
 	// CreateTenant stores a tenant together with its first API key and
 	// its first signing keys, atomically.
 	CreateTenant(ctx context.Context, t *Tenant, key *APIKey, keys []*SigningKey) error
