@@ -92,9 +92,46 @@ type UserAdminStore interface {
 	// returns the user as written (nil when deleted) and the sessions it
 	// revoked.
 	ChangeUser(ctx context.Context, tenantID, id string, fn func(*User) (*UserChange, error)) (*User, []*Session, error)
-	// SearchUsers returns up to limit users of the tenant whose folded
-	// username, email, first, last or friendly name starts with prefix
-	// (folded by the caller with strings.ToLower), with username_key >
-	// after, by username_key. It reads by index, never the whole tenant.
+	// SearchUsers returns up to limit users of the tenant whose username,
+	// email, first, last or friendly name starts with prefix, compared
+	// case-insensitively, and whose username sorts after after (as
+	// NormalizeUsername folds both), by folded username. It reads by
+	// index, never the whole tenant.
 	SearchUsers(ctx context.Context, tenantID, prefix, after string, limit int) ([]*User, error)
+}
+
+// Audit actions of the user administration API (SPEC §7, §8).
+const (
+	ActionUserCreate      = "user_create"
+	ActionUserUpdate      = "user_update"
+	ActionUserDelete      = "user_delete"
+	ActionUserGroupAdd    = "user_group_add"
+	ActionUserGroupRemove = "user_group_remove"
+	ActionUserPassword    = "user_password_set"
+	ActionUserSessions    = "user_sessions_revoked"
+	ActionGroupCreate     = "group_create"
+	ActionGroupDelete     = "group_delete"
+	ActionPasswordChange  = "password_change"
+)
+
+// ValidID reports whether s is a UUID in canonical lowercase text form,
+// the form NewID returns (and the migration writes).
+func ValidID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return true
 }

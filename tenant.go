@@ -56,12 +56,14 @@ type TenantSettings struct {
 	KeyRotationDelay  Duration `json:"key_rotation_delay"`
 
 	// PasswordMinLength is the shortest password (in characters) that
-	// user create and passwd accept; 0 accepts any non-empty password.
+	// may be set (SPEC §8): 8–128, DefaultPasswordMinLength if 0.
 	PasswordMinLength int `json:"password_min_length"`
 }
 
 // Bounds and defaults of the settings (SPEC §4).
 const (
+	DefaultPasswordMinLength = 8 // SPEC §8
+
 	DefaultAccessTTL        = time.Hour
 	DefaultRefreshTTL       = 30 * 24 * time.Hour
 	DefaultRotationGrace    = 10 * time.Second
@@ -121,6 +123,9 @@ func (s TenantSettings) WithDefaults() TenantSettings {
 	if s.ThrottleMaxDelay == 0 {
 		s.ThrottleMaxDelay = Duration(DefaultThrottleMaxDelay)
 	}
+	if s.PasswordMinLength == 0 {
+		s.PasswordMinLength = DefaultPasswordMinLength
+	}
 	return s
 }
 
@@ -145,8 +150,8 @@ func (s TenantSettings) Validate() error {
 			probs = append(probs, fmt.Sprintf("%s must be between 1 and %d", name, MaxThrottleFailures))
 		}
 	}
-	if s.PasswordMinLength < 0 || s.PasswordMinLength > 128 {
-		probs = append(probs, "password_min_length must be between 0 and 128")
+	if s.PasswordMinLength < 8 || s.PasswordMinLength > 128 {
+		probs = append(probs, "password_min_length must be between 8 and 128")
 	}
 	if d := s.KeyRotationPeriod.D(); d != 0 && d < MinKeyRotationPeriod {
 		probs = append(probs, fmt.Sprintf("key_rotation_period must be 0 (off) or at least %s", MinKeyRotationPeriod))

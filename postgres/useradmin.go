@@ -140,6 +140,7 @@ func deleteUserTx(ctx context.Context, tx pgx.Tx, tenantID, id string) error {
 // the prefix's range and merges by username_key; it reads the matching
 // users only, never the tenant's.
 func (db *DB) SearchUsers(ctx context.Context, tenantID, prefix, after string, limit int) ([]*actas.User, error) {
+	prefix, after = sqlrow.SearchKey(prefix), actas.NormalizeUsername(after)
 	var parts []string
 	for _, f := range sqlrow.SearchFields {
 		parts = append(parts, `SELECT `+userCols+`, username_key FROM users WHERE tenant_id = $1 AND `+

@@ -134,6 +134,7 @@ func deleteUserTx(ctx context.Context, tx *sql.Tx, tenantID, id string) error {
 // merges by username_key. Every branch is a range of a (tenant_id, key)
 // index: it reads the matching users only, never the tenant's.
 func (db *DB) SearchUsers(ctx context.Context, tenantID, prefix, after string, limit int) ([]*actas.User, error) {
+	prefix, after = sqlrow.SearchKey(prefix), actas.NormalizeUsername(after)
 	var (
 		parts []string
 		args  []any

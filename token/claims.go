@@ -54,6 +54,11 @@ type Claims struct {
 	Username        string   `json:"username,omitempty"`  // access token
 	Groups          []string `json:"cognito:groups,omitempty"`
 	Act             *Actor   `json:"act,omitempty"`
+	// OIDC standard claims of the ID token from the user's profile
+	// (SPEC §7): firstName, lastName, friendlyName.
+	GivenName  string `json:"given_name,omitempty"`
+	FamilyName string `json:"family_name,omitempty"`
+	Nickname   string `json:"nickname,omitempty"`
 }
 
 // UnmarshalJSON decodes claims as Parse does: names match exactly (not
@@ -96,6 +101,12 @@ func decodeClaims(b []byte) (*Claims, error) {
 			err = jose.DecodeString(v, &c.Iss)
 		case "cognito:username":
 			err = jose.DecodeString(v, &c.CognitoUsername)
+		case "given_name":
+			err = jose.DecodeString(v, &c.GivenName)
+		case "family_name":
+			err = jose.DecodeString(v, &c.FamilyName)
+		case "nickname":
+			err = jose.DecodeString(v, &c.Nickname)
 		case "exp":
 			err = jose.DecodeInt(v, &c.Exp)
 		case "iat":

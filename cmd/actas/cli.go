@@ -127,6 +127,7 @@ func (m *Main) rootCommand() *cobra.Command {
 		m.tenantCommand(g),
 		m.apikeyCommand(g),
 		m.userCommand(g),
+		m.groupCommand(g),
 		m.sessionCommand(g),
 		m.auditCommand(g),
 		m.keysCommand(g),

@@ -76,6 +76,7 @@ func (m *Main) userCommand(g *globals) *cobra.Command {
 		password, email             string
 		stdin, verified, mustChange bool
 		groups                      []string
+		firstName, lastName         string
 	}
 	create := &cobra.Command{
 		Use:   "create --tenant NAME --username U (--password-stdin | --password P) [--email E] [--group G]...",
@@ -90,7 +91,9 @@ func (m *Main) userCommand(g *globals) *cobra.Command {
 				return err
 			}
 			return m.withEnv(cmd, g, func(ctx context.Context, e *env) error {
-				u, err := e.issuer.CreateUser(ctx, userCreateRequest(c.tenant, c.username, pw, c.email, c.verified, c.groups, c.mustChange))
+				r := userCreateRequest(c.tenant, c.username, pw, c.email, c.verified, c.groups, c.mustChange)
+				r.FirstName, r.LastName = c.firstName, c.lastName
+				u, err := e.issuer.CreateUser(ctx, r)
 				if err != nil {
 					return err
 				}
@@ -109,7 +112,9 @@ func (m *Main) userCommand(g *globals) *cobra.Command {
 	f.StringVar(&c.email, "email", "", "email address")
 	f.BoolVar(&c.verified, "email-verified", false, "mark the email address verified")
 	f.BoolVar(&c.mustChange, "must-change-password", false, "refuse sign-in (422) until the password is changed")
-	f.StringArrayVar(&c.groups, "group", nil, "group (repeatable)")
+	f.StringArrayVar(&c.groups, "group", nil, "group (repeatable; created if it does not exist)")
+	f.StringVar(&c.firstName, "first-name", "", "first name (the ID token's given_name)")
+	f.StringVar(&c.lastName, "last-name", "", "last name (the ID token's family_name)")
 
 	var listTenant string
 	list := &cobra.Command{
@@ -268,11 +273,23 @@ func (m *Main) userGroups(g *globals) *cobra.Command {
 					return err
 				}
 				return m.withEnv(cmd, g, func(ctx context.Context, e *env) error {
+					names := args
+					if op == "add" { // a group that does not exist is created
+						t, err := e.issuer.TenantByName(ctx, uf.tenant)
+						if err != nil {
+							return err
+						}
+						if names, err = e.issuer.EnsureGroupNames(ctx, t, args); err != nil {
+							return err
+						}
+					}
 					u, err := e.issuer.UpdateUser(ctx, uf.tenant, uf.username, func(u *actas.User) error {
 						if op == "add" {
-							u.Groups = append(u.Groups, args...)
+							u.Groups = append(u.Groups, names...)
 						} else {
-							u.Groups = slices.DeleteFunc(u.Groups, func(g string) bool { return slices.Contains(args, g) })
+							u.Groups = slices.DeleteFunc(u.Groups, func(g string) bool {
+								return slices.ContainsFunc(names, func(n string) bool { return actas.GroupKey(n) == actas.GroupKey(g) })
+							})
 						}
 						return nil
 					})
