@@ -147,3 +147,25 @@ func (i *Issuer) EnsureGroupNames(ctx context.Context, t *actas.Tenant, names []
 	}
 	return out, nil
 }
+
+// GroupIDs returns the ids of the tenant's groups named names, in order
+// (one indexed read each); a name without a record is skipped.
+func (i *Issuer) GroupIDs(ctx context.Context, t *actas.Tenant, names []string) ([]string, error) {
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		g, err := i.store.GroupByName(ctx, t.ID, n)
+		if errors.Is(err, actas.ErrNotFound) {
+			if slices.Contains(actas.DefaultGroups, n) {
+				if g, err = i.findGroup(ctx, t, "", n); err != nil {
+					return nil, err
+				}
+				out = append(out, g.ID)
+			}
+			continue
+		} else if err != nil {
+			return nil, wrap("find group", err)
+		}
+		out = append(out, g.ID)
+	}
+	return out, nil
+}
