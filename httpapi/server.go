@@ -49,12 +49,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /{pool}/revocations", s.getRevocations)
 	mux.HandleFunc("GET /{pool}/.well-known/openid-configuration", s.discovery)
 	mux.HandleFunc("GET /{pool}/.well-known/jwks.json", s.jwks)
-	s.mountOps(mux)   // /healthz, /readyz, /metrics, /openapi.yaml
-	s.mountUsers(mux) // SPEC §7 and POST /auth/password (users.go)
+	s.mountOps(mux) // /healthz, /readyz, /metrics, /openapi.yaml
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, actas.Errorf(actas.ENOTFOUND, "Not Found"))
 	})
-	return s.middleware(mux)
+	return s.middleware(s.withUsers(mux)) // SPEC §7 and POST /auth/password (users.go)
 }
 
 func (s *Server) methodNotAllowed(allow string) http.HandlerFunc {

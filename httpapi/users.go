@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/actas-dev/actas"
@@ -11,6 +12,31 @@ import (
 
 // The user administration API (SPEC §7) and POST /auth/password (§8).
 // Handlers parse and answer; the rules are the issuer's.
+
+// isUsersPath reports whether path belongs to the user administration
+// API. Its routes live on a mux of their own: as patterns, /user/{id} and
+// the tenants' /{pool}/… routes overlap, though no userPoolId is "user".
+func isUsersPath(p string) bool {
+	return p == "/user" || strings.HasPrefix(p, "/user/") || p == "/security/groups" ||
+		strings.HasPrefix(p, "/security/groups/") || p == "/audit" || p == "/auth/password"
+}
+
+// withUsers serves the user administration API's paths, and hands every
+// other request to next.
+func (s *Server) withUsers(next http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	s.mountUsers(mux)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, actas.Errorf(actas.ENOTFOUND, "Not Found"))
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isUsersPath(r.URL.Path) {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
 
 // mountUsers adds the routes of SPEC §7 and §8 to mux.
 func (s *Server) mountUsers(mux *http.ServeMux) {
