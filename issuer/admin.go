@@ -234,10 +234,6 @@ func (i *Issuer) CreateUser(ctx context.Context, r CreateUserRequest) (*actas.Us
 	return u, nil
 }
 
-// WeakPasswordLen is the length below which the command line warns about
-// a password (NIST SP 800-63B asks for at least 8 characters); a tenant
-// enforces a minimum with its password_min_length setting.
-const WeakPasswordLen = 8
 
 func checkGroups(groups []string) ([]string, error) {
 	for _, g := range groups {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -97,7 +96,6 @@ func (m *Main) userCommand(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				m.warnWeak(pw) // after success: a failure prints one line only
 				v := userView(u)
 				return m.emit(g, map[string]any{"sub": v.Sub, "username": v.Username, "groups": v.Groups}, func() {
 					fmt.Fprintf(m.Stdout, "user %s created in tenant %s (sub %s)\n", u.Username, c.tenant, u.ID)
@@ -249,7 +247,6 @@ func (m *Main) userPasswd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				m.warnWeak(pw)
 				return m.printUser(g, u)
 			})
 		},
@@ -311,10 +308,3 @@ func userCreateRequest(tenant, username, pw, email string, verified bool, groups
 		EmailVerified: verified, Groups: groups, MustChangePassword: mustChange}
 }
 
-// warnWeak warns on stderr about a short password; the tenant's
-// password_min_length setting is what enforces a minimum.
-func (m *Main) warnWeak(pw string) {
-	if n := utf8.RuneCountInString(pw); n > 0 && n < issuer.WeakPasswordLen {
-		fmt.Fprintf(m.Stderr, "warning: the password has fewer than %d characters\n", issuer.WeakPasswordLen)
-	}
-}
