@@ -72,7 +72,8 @@ type UserChange struct {
 	// sessions the user started.
 	RevokeUser           bool
 	RevokeImpersonations bool
-	Reason               string // revocation reason
+	Reason               string    // revocation reason
+	At                   time.Time // revocation time
 	Audit                []*AuditEvent
 }
 

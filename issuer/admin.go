@@ -234,7 +234,6 @@ func (i *Issuer) CreateUser(ctx context.Context, r CreateUserRequest) (*actas.Us
 	return u, nil
 }
 
-
 func checkGroups(groups []string) ([]string, error) {
 	for _, g := range groups {
 		if !actas.ValidGroupName(g) {

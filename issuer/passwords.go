@@ -33,7 +33,7 @@ func (i *Issuer) completePasswordChange(ctx context.Context, c *Client, u *actas
 			return nil, errBadCredentials // changed by an administrator meanwhile
 		}
 		cur.PasswordHash, cur.MustChangePassword, cur.UpdatedAt = hash, false, now
-		return &actas.UserChange{Audit: []*actas.AuditEvent{{
+		return &actas.UserChange{At: now, Audit: []*actas.AuditEvent{{
 			Time: now, TenantID: t.ID, Action: actas.ActionPasswordChange, ActorID: u.ID, Actor: u.Username,
 			SubjectID: u.ID, Subject: u.Username, APIKeyID: c.APIKeyID, IP: ip, Outcome: actas.OutcomeAllowed,
 			Details: "required change completed at sign-in",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -325,11 +326,16 @@ func (i *Issuer) changeUser(ctx context.Context, c *Caller, action, id string,
 	u, revoked, err := i.store.ChangeUser(ctx, t.ID, id, func(u *actas.User) (*actas.UserChange, error) {
 		subject = u.Username
 		ev := i.auditEvent(c, action, u.ID, u.Username)
+		before := *u
+		before.Groups = slices.Clone(u.Groups)
 		ch, err := change(u, ev)
 		if err != nil {
 			return nil, err
 		}
-		u.UpdatedAt = ev.Time
+		if !reflect.DeepEqual(&before, u) {
+			u.UpdatedAt = ev.Time
+		}
+		ch.At = ev.Time
 		ch.Audit = append(ch.Audit, ev)
 		return ch, nil
 	})

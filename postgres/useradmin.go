@@ -73,7 +73,7 @@ func (db *DB) ChangeUser(ctx context.Context, tenantID, id string, fn func(*acta
 				return errFn{actas.ErrLastAdmin}
 			}
 		}
-		at := u.UpdatedAt
+		at := c.At
 		for _, r := range []struct {
 			on  bool
 			run func(context.Context, pgx.Tx, time.Time, string) ([]*actas.Session, error)

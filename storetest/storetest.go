@@ -56,6 +56,7 @@ var groups = []struct {
 	{"ConfigVersion", configVersionTests},
 	{"Store", storeTests},
 	{"Concurrency", concurrencyTests},
+	{"UserAdmin", userAdminTests},
 }
 
 // base is the suite's clock: every time is base plus an offset.

@@ -307,4 +307,3 @@ func userCreateRequest(tenant, username, pw, email string, verified bool, groups
 	return issuer.CreateUserRequest{Tenant: tenant, Username: username, Password: pw, Email: email,
 		EmailVerified: verified, Groups: groups, MustChangePassword: mustChange}
 }
-
