@@ -143,8 +143,11 @@ func testLastAdmin(t *testing.T, s actas.Store) {
 	wantOK(t, "create fake", s.CreateUser(ctx, fake))
 	for name, fn := range map[string]func(*actas.User) (*actas.UserChange, error){
 		"remove admin": dropAdmin,
-		"disable":      func(u *actas.User) (*actas.UserChange, error) { u.Status = actas.UserDisabled; return &actas.UserChange{}, nil },
-		"delete":       func(u *actas.User) (*actas.UserChange, error) { return &actas.UserChange{Delete: true}, nil },
+		"disable": func(u *actas.User) (*actas.UserChange, error) {
+			u.Status = actas.UserDisabled
+			return &actas.UserChange{}, nil
+		},
+		"delete": func(u *actas.User) (*actas.UserChange, error) { return &actas.UserChange{Delete: true}, nil },
 	} {
 		_, _, err := s.ChangeUser(ctx, tn.ID, a.ID, fn)
 		wantErr(t, name+" of the last admin", err, actas.ErrLastAdmin)
