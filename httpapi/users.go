@@ -57,7 +57,26 @@ func (s *Server) mountUsers(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /security/groups/{id}", s.caller(s.deleteGroup))
 	mux.HandleFunc("GET /audit", s.caller(s.getAudit))
 	mux.HandleFunc("POST /auth/password", s.caller(s.postPassword))
+	// Any other method on a known path: 405 in the envelope, with Allow.
 	mux.HandleFunc("/auth/password", s.methodNotAllowed("POST"))
+	mux.HandleFunc("/user", s.methodNotAllowed("GET, POST"))
+	mux.HandleFunc("/user/{id}", s.methodNotAllowed("GET, PATCH, DELETE"))
+	mux.HandleFunc("/user/{id}/{sub}", s.userSubNotAllowed)
+	mux.HandleFunc("/security/groups", s.methodNotAllowed("GET, POST"))
+	mux.HandleFunc("/security/groups/{id}", s.methodNotAllowed("DELETE"))
+	mux.HandleFunc("/audit", s.methodNotAllowed("GET"))
+}
+
+// userSubNotAllowed answers a method a /user/{id}/… route does not serve.
+func (s *Server) userSubNotAllowed(w http.ResponseWriter, r *http.Request) {
+	allow := map[string]string{"sessions": "GET, DELETE", "add-to-group": "PATCH", "remove-from-group": "PATCH", "password": "POST"}
+	if r.PathValue("id") == "search" {
+		s.methodNotAllowed("GET")(w, r)
+	} else if a, ok := allow[r.PathValue("sub")]; ok {
+		s.methodNotAllowed(a)(w, r)
+	} else {
+		s.writeError(w, r, actas.Errorf(actas.ENOTFOUND, "Not Found"))
+	}
 }
 
 // getUserSub is GET /user/search/{text} or GET /user/{id}/sessions.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -390,4 +391,129 @@ func TestUsersAPIPostgres(t *testing.T) {
 	h.url = "http://" + r.addr
 	e.signIn()
 	runUsersAPI(t, e)
+}
+
+// TestUsersAPIRules: the rules that hold whatever the route (SPEC §7) and
+// the password flows of §8, one by one.
+func TestUsersAPIRules(t *testing.T) {
+	h := newHarness(t)
+	e := newUserEnv(t, h)
+	h.createUser("acme", "plainadmin", adminPW, "--group", "admin")
+	h.createUser("acme", "imp", userPW, "--group", "impersonator")
+	h.createUser("acme", "fresh", userPW, "--must-change-password")
+	h.serve()
+	e.signIn()
+	key := e.tn.APIKey
+	plain := hdr(key, h.signIn(key, "plainadmin", adminPW))
+	const noPriv = "Do not have the required role privileges"
+
+	t.Run("no escalation", func(t *testing.T) {
+		wantError(t, h.do("PATCH", "/user/"+e.userID+"/add-to-group", map[string]any{"userGroupName": "impersonator"}, plain...), 403, noPriv)
+		wantError(t, h.do("POST", "/user", map[string]any{"username": "x1", "password": "X1-horse-battery", "groups": []string{"impersonator"}}, plain...), 403, noPriv)
+		wantError(t, h.do("PATCH", "/user/"+e.userID, map[string]any{"groups": []string{"impersonator"}}, plain...), 403, noPriv)
+		// An admin may grant admin.
+		if r := h.do("PATCH", "/user/"+e.userID, map[string]any{"groups": []string{"admin"}}, plain...); r.status != 200 {
+			t.Fatalf("grant admin: %d %s", r.status, r.body)
+		}
+		if r := h.do("PATCH", "/user/"+e.userID, map[string]any{"groups": []string{}}, plain...); r.status != 200 || !strings.Contains(string(r.body), `"groupNames":[]`) {
+			t.Fatalf("replace groups: %d %s", r.status, r.body)
+		}
+		r := h.do("GET", "/audit?action=user_group_add", nil, e.adminHdr...)
+		if !strings.Contains(string(r.body), `"outcome":"denied"`) || !strings.Contains(string(r.body), noPriv) {
+			t.Fatalf("the refused grant is not audited: %s", r.body)
+		}
+	})
+
+	t.Run("removing impersonator revokes impersonations", func(t *testing.T) {
+		ih := hdr(key, h.signIn(key, "imp", userPW))
+		r := h.do("POST", "/auth/impersonate", map[string]any{"username": "bob"}, ih...)
+		if r.status != 200 {
+			t.Fatalf("impersonate: %d %s", r.status, r.body)
+		}
+		child := hdr(key, r.json(t))
+		if r := h.do("GET", "/user", nil, child...); r.status != 200 {
+			t.Fatalf("child: %d", r.status)
+		}
+		impID := str(h.do("GET", "/user", nil, ih...).json(t), "userId")
+		if r := h.do("PATCH", "/user/"+impID+"/remove-from-group", map[string]any{"userGroupName": "IMPERSONATOR"}, e.adminHdr...); r.status != 200 {
+			t.Fatalf("remove impersonator: %d %s", r.status, r.body)
+		}
+		wantError(t, h.do("GET", "/user", nil, child...), 401, "Unauthorized")
+		if r := h.do("GET", "/user", nil, ih...); r.status != 200 {
+			t.Fatalf("the impersonator's own session was revoked: %d", r.status)
+		}
+	})
+
+	t.Run("profile reaches the refreshed ID token", func(t *testing.T) {
+		if r := h.do("PATCH", "/user/"+e.userID, map[string]any{"firstName": "Robert", "friendlyName": "Rob"}, e.userHdr...); r.status != 200 {
+			t.Fatalf("patch: %d %s", r.status, r.body)
+		}
+		r := h.do("POST", "/auth/token", e.user, "X-API-Key", key)
+		if r.status != 200 {
+			t.Fatalf("refresh: %d %s", r.status, r.body)
+		}
+		c := claimsOf(t, str(sessionOf(t, r.json(t)), "authorization"))
+		if c["given_name"] != "Robert" || c["nickname"] != "Rob" {
+			t.Fatalf("refreshed ID token: %v", c)
+		}
+	})
+
+	t.Run("required change at sign-in", func(t *testing.T) {
+		signIn := func(body map[string]string) response { return h.do("POST", "/auth/token", body, "X-API-Key", key) }
+		wantError(t, signIn(map[string]string{"username": "fresh", "password": "wrong-password", "newPassword": "Fresh-new-battery"}), 401, "Incorrect username or password")
+		wantError(t, signIn(map[string]string{"username": "fresh", "password": userPW, "newPassword": "12345678"}), 400,
+			"Password is too common: it is one of the 10,000 most common passwords")
+		wantError(t, signIn(map[string]string{"username": "fresh", "password": userPW}), 422, "Password change required")
+		if r := signIn(map[string]string{"username": "fresh", "password": userPW, "newPassword": "Fresh-new-battery"}); r.status != 200 {
+			t.Fatalf("finish: %d %s", r.status, r.body)
+		}
+		// Flag cleared; newPassword of a user without it is ignored.
+		if r := signIn(map[string]string{"username": "fresh", "password": "Fresh-new-battery", "newPassword": "Other-new-battery"}); r.status != 200 {
+			t.Fatalf("after: %d %s", r.status, r.body)
+		}
+		wantError(t, signIn(map[string]string{"username": "fresh", "password": "Other-new-battery"}), 401, "Incorrect username or password")
+	})
+
+	t.Run("own password change is throttled", func(t *testing.T) {
+		fh := hdr(key, h.signIn(key, "fresh", "Fresh-new-battery"))
+		var last response
+		for range 8 {
+			last = h.do("POST", "/auth/password", map[string]any{"previousPassword": "not-it-at-all", "proposedPassword": "Fresh-newer-battery"}, fh...)
+			if last.status == 429 {
+				break
+			}
+			wantError(t, last, 401, "Incorrect username or password")
+		}
+		if last.status != 429 || last.header.Get("Retry-After") == "" {
+			t.Fatalf("repeated wrong previous passwords: %d %s", last.status, last.body)
+		}
+	})
+
+	t.Run("own sessions", func(t *testing.T) {
+		r := h.do("DELETE", "/user/"+e.userID+"/sessions", nil, e.userHdr...)
+		if r.status != 200 || !strings.Contains(string(r.body), `"revoked":`) {
+			t.Fatalf("own sessions: %d %s", r.status, r.body)
+		}
+		wantError(t, h.do("GET", "/user", nil, e.userHdr...), 401, "Unauthorized")
+	})
+
+	t.Run("bad input", func(t *testing.T) {
+		wantError(t, h.do("POST", "/user", map[string]any{"username": strings.Repeat("u", 129), "password": "X1-horse-battery"}, e.adminHdr...), 400, "")
+		wantError(t, h.do("POST", "/user", map[string]any{"username": "ok1", "password": "X1-horse-battery", "email": strings.Repeat("e", 257)}, e.adminHdr...), 400, "email is longer than 256 bytes")
+		r := h.do("POST", "/security/groups", `{"groupName":"x"}`, append(slices.Clone(e.adminHdr), "Content-Type", "text/plain")...)
+		wantError(t, r, 400, "Content-Type must be application/json")
+		wantError(t, h.do("PATCH", "/user/"+e.userID, `[1,2]`, e.adminHdr...), 400, "")
+		wantError(t, h.do("DELETE", "/security/groups/not-a-uuid", nil, e.adminHdr...), 404, "Group not found")
+		wantError(t, h.do("PATCH", "/user/nope/add-to-group", map[string]any{"userGroupName": "admin"}, e.adminHdr...), 404, "User not found")
+		wantError(t, h.do("PATCH", "/user/"+e.userID+"/add-to-group", map[string]any{}, e.adminHdr...), 400, "userGroupId or userGroupName is required")
+		r = h.do("PUT", "/user/"+e.userID, map[string]any{}, e.adminHdr...)
+		wantError(t, r, 405, "Method Not Allowed")
+		if r.header.Get("Allow") != "GET, PATCH, DELETE" {
+			t.Errorf("Allow = %q", r.header.Get("Allow"))
+		}
+		wantError(t, h.do("POST", "/user/"+e.userID+"/sessions", nil, e.adminHdr...), 405, "Method Not Allowed")
+		wantError(t, h.do("GET", "/user/"+e.userID+"/nothing", nil, e.adminHdr...), 404, "")
+		wantError(t, h.do("GET", "/audit?cursor=x", nil, e.adminHdr...), 400, "")
+		wantError(t, h.do("GET", "/audit?limit=1001", nil, e.adminHdr...), 400, "")
+	})
 }
