@@ -23,6 +23,8 @@ type userJSON struct {
 	MustChangePassword bool     `json:"mustChangePassword"`
 	Groups             []string `json:"groups"`
 	CreatedAt          any      `json:"createdAt"`
+	FirstName          string   `json:"firstName"`
+	LastName           string   `json:"lastName"`
 }
 
 func userView(u *actas.User) userJSON {
@@ -30,7 +32,8 @@ func userView(u *actas.User) userJSON {
 	if groups == nil {
 		groups = []string{}
 	}
-	return userJSON{u.ID, u.Username, u.Email, u.EmailVerified, u.Status, u.MustChangePassword, groups, timeOrNil(u.CreatedAt)}
+	return userJSON{u.ID, u.Username, u.Email, u.EmailVerified, u.Status, u.MustChangePassword, groups, timeOrNil(u.CreatedAt),
+		u.FirstName, u.LastName}
 }
 
 // userFlags are --tenant and --username, which name one user.
