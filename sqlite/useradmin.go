@@ -134,6 +134,25 @@ func deleteUserTx(ctx context.Context, tx *sql.Tx, tenantID, id string) error {
 // merges by username_key. Every branch is a range of a (tenant_id, key)
 // index: it reads the matching users only, never the tenant's.
 func (db *DB) SearchUsers(ctx context.Context, tenantID, prefix, after string, limit int) ([]*actas.User, error) {
+	q, args := searchQuery(tenantID, prefix, after, limit)
+	// Prepared (stmtcache.go): parsing the five-way union costs more
+	// than running it.
+	var rows *sql.Rows
+	var err error
+	if st := db.prepared(ctx, db.r, q); st != nil {
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = db.r.QueryContext(ctx, q, args...)
+	}
+	if err != nil {
+		return nil, wrap("search users", err)
+	}
+	out, err := collect(rows, scanUser)
+	return out, wrap("search users", err)
+}
+
+// searchQuery returns SearchUsers's statement and its arguments.
+func searchQuery(tenantID, prefix, after string, limit int) (string, []any) {
 	prefix, after = sqlrow.SearchKey(prefix), actas.NormalizeUsername(after)
 	var (
 		parts []string
@@ -141,16 +160,18 @@ func (db *DB) SearchUsers(ctx context.Context, tenantID, prefix, after string, l
 	)
 	end := sqlrow.PrefixEnd(prefix)
 	for _, f := range sqlrow.SearchFields {
-		parts = append(parts, `SELECT `+userCols+`, username_key FROM users WHERE tenant_id = ? AND `+f+` >= ? AND `+f+` < ? AND username_key > ?`)
+		// The unary + keeps the planner on f's index whatever statistics
+		// say: the username index's range "username_key > after" is,
+		// with no cursor, every user of the tenant.
+		page := "+username_key > ?"
+		if f == "username_key" {
+			page = "username_key > ?"
+		}
+		parts = append(parts, `SELECT `+userCols+`, username_key FROM users WHERE tenant_id = ? AND `+f+` >= ? AND `+f+` < ? AND `+page)
 		args = append(args, tenantID, prefix, end, after)
 	}
 	q := `SELECT ` + userCols + ` FROM (` + strings.Join(parts, " UNION ") + `) ORDER BY username_key LIMIT ?`
-	rows, err := db.r.QueryContext(ctx, q, append(args, limit)...)
-	if err != nil {
-		return nil, wrap("search users", err)
-	}
-	out, err := collect(rows, scanUser)
-	return out, wrap("search users", err)
+	return q, append(args, limit)
 }
 
 // CreateGroup stores a group and its audit event in one transaction.
@@ -170,14 +191,14 @@ func (db *DB) CreateGroup(ctx context.Context, g *actas.Group, ev *actas.AuditEv
 
 // Group returns a group of the tenant by id.
 func (db *DB) Group(ctx context.Context, tenantID, id string) (*actas.Group, error) {
-	g, err := sqlrow.ScanGroup(db.r.QueryRowContext(ctx, `SELECT `+sqlrow.GroupCols+` FROM groups
+	g, err := sqlrow.ScanGroup(db.readRow(ctx, `SELECT `+sqlrow.GroupCols+` FROM groups
 		WHERE id = ? AND tenant_id = ?`, id, tenantID))
 	return g, wrap("group", err)
 }
 
 // GroupByName returns a group of the tenant by name, case-insensitively.
 func (db *DB) GroupByName(ctx context.Context, tenantID, name string) (*actas.Group, error) {
-	g, err := sqlrow.ScanGroup(db.r.QueryRowContext(ctx, `SELECT `+sqlrow.GroupCols+` FROM groups
+	g, err := sqlrow.ScanGroup(db.readRow(ctx, `SELECT `+sqlrow.GroupCols+` FROM groups
 		WHERE tenant_id = ? AND name_key = ?`, tenantID, actas.GroupKey(name)))
 	return g, wrap("group by name", err)
 }
