@@ -58,7 +58,9 @@ func newUsersBench(b *testing.B) *usersBench {
 	ub := &usersBench{iss: iss, db: db, key: key,
 		h: (&httpapi.Server{Issuer: iss, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler()}
 	w := ub.do("POST", "/auth/token", []byte(`{"username":"root","password":"correct horse battery"}`))
-	var res struct{ Session struct{ Authorization, AccessToken string } }
+	var res struct {
+		Session struct{ Authorization, AccessToken string }
+	}
 	if err := json.Unmarshal(w.Body.Bytes(), &res); err != nil || w.Code != 200 {
 		b.Fatalf("sign in: %d %s", w.Code, w.Body)
 	}

@@ -36,7 +36,7 @@ func TestPolicyRules(t *testing.T) {
 		{"a\xffbcdefghijk", "alice", "Password must be valid UTF-8"},
 		{"correct-horse-9", "alice", ""},
 		{strings.Repeat("é", 128), "alice", ""}, // 256 bytes
-		{"éééééééééé", "alice", ""},              // 10 characters
+		{"éééééééééé", "alice", ""},             // 10 characters
 	} {
 		err := p.Check(c.pw, c.user)
 		got := ""
