@@ -309,11 +309,16 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, c *issuer.Cal
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, c *issuer.Caller) {
-	if err := s.Issuer.DeleteUserBy(r.Context(), c, r.PathValue("id")); err != nil {
+	s.reply(w, r, s.Issuer.DeleteUserBy(r.Context(), c, r.PathValue("id")), success)
+}
+
+// reply answers err, or 200 with v.
+func (s *Server) reply(w http.ResponseWriter, r *http.Request, err error, v any) {
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, success)
+	writeJSON(w, http.StatusOK, v)
 }
 
 type groupRefJSON struct {
@@ -348,11 +353,7 @@ func (s *Server) postUserPassword(w http.ResponseWriter, r *http.Request, c *iss
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.Issuer.SetPasswordBy(r.Context(), c, r.PathValue("id"), req.Password, req.MustChangePassword); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, success)
+	s.reply(w, r, s.Issuer.SetPasswordBy(r.Context(), c, r.PathValue("id"), req.Password, req.MustChangePassword), success)
 }
 
 type sessionJSON struct {
@@ -438,11 +439,7 @@ func (s *Server) postGroup(w http.ResponseWriter, r *http.Request, c *issuer.Cal
 }
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, c *issuer.Caller) {
-	if err := s.Issuer.DeleteGroupBy(r.Context(), c, r.PathValue("id")); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, success)
+	s.reply(w, r, s.Issuer.DeleteGroupBy(r.Context(), c, r.PathValue("id")), success)
 }
 
 type auditJSON struct {
@@ -519,9 +516,5 @@ func (s *Server) postPassword(w http.ResponseWriter, r *http.Request, c *issuer.
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.Issuer.ChangeOwnPassword(r.Context(), c, req.PreviousPassword, req.ProposedPassword); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, success)
+	s.reply(w, r, s.Issuer.ChangeOwnPassword(r.Context(), c, req.PreviousPassword, req.ProposedPassword), success)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +23,7 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/internal/sqlrow"
 )
 
 //go:embed migrations/*.sql
@@ -319,20 +319,10 @@ func unreachable(err error) bool {
 }
 
 // ms encodes a time as Unix milliseconds, the zero time as 0.
-func ms(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
+func ms(t time.Time) int64 { return sqlrow.MS(t) }
 
 // fromMS decodes what ms encoded, in UTC.
-func fromMS(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(v).UTC()
-}
+func fromMS(v int64) time.Time { return sqlrow.FromMS(v) }
 
 // blob stores nil as an empty bytea so that NOT NULL columns accept it.
 func blob(b []byte) []byte {
@@ -342,24 +332,9 @@ func blob(b []byte) []byte {
 	return b
 }
 
-func encodeGroups(g []string) (string, error) {
-	if len(g) == 0 {
-		return "[]", nil
-	}
-	b, err := json.Marshal(g)
-	return string(b), err
-}
+func encodeGroups(g []string) (string, error) { return sqlrow.EncodeList(g) }
 
-func decodeGroups(s string) ([]string, error) {
-	var g []string
-	if err := json.Unmarshal([]byte(s), &g); err != nil {
-		return nil, fmt.Errorf("decode groups: %w", err)
-	}
-	if len(g) == 0 {
-		return nil, nil
-	}
-	return g, nil
-}
+func decodeGroups(s string) ([]string, error) { return sqlrow.DecodeList(s) }
 
 // placeholders returns "$from, $from+1, …" with n parameters.
 func placeholders(from, n int) string {

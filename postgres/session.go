@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/internal/sqlrow"
 )
 
 const sessionCols = `id, tenant_id, user_id, auth_time, expires_at, last_refresh_at, revoked_at, revoke_reason,
@@ -243,15 +243,8 @@ func (db *DB) RevokeSessions(ctx context.Context, q actas.RevokeQuery, at time.T
 	}); err != nil {
 		return nil, wrap("revoke sessions", err)
 	}
-	sortSessions(out)
+	sqlrow.SortSessions(out)
 	return out, nil
-}
-
-// sortSessions orders sessions oldest first, as RevokeSessions returns them.
-func sortSessions(out []*actas.Session) {
-	slices.SortFunc(out, func(a, b *actas.Session) int {
-		return cmpOr(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
-	})
 }
 
 // revokeSessionsFn returns the body of RevokeSessions's transaction, for
@@ -373,13 +366,6 @@ func queryIDs(ctx context.Context, tx pgx.Tx, query string, args ...any) ([]stri
 		return nil, err
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[string])
-}
-
-func cmpOr(a, b int) int {
-	if a != 0 {
-		return a
-	}
-	return b
 }
 
 // insertRevocations appends rs, numbering them from the revocation_seq

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -56,54 +57,36 @@ func (db *DB) ChangeUser(ctx context.Context, tenantID, id string, fn func(*acta
 		if err != nil {
 			return err
 		}
-		wasAdmin := sqlrow.HasAdmin(u)
-		c, err := fn(u)
-		if err != nil {
-			return errFn{err}
-		}
-		if c == nil {
-			c = &actas.UserChange{}
-		}
-		if wasAdmin && (c.Delete || !sqlrow.HasAdmin(u)) {
-			n, err := otherAdmins(ctx, tx, tenantID, id)
-			if err != nil {
-				return err
-			}
-			if n == 0 {
-				return errFn{actas.ErrLastAdmin}
-			}
-		}
-		at := c.At
-		for _, r := range []struct {
-			on  bool
-			run func(context.Context, pgx.Tx, time.Time, string) ([]*actas.Session, error)
-		}{{c.RevokeUser || c.Delete, byUser}, {c.RevokeImpersonations || c.Delete, byImp}} {
-			if !r.on {
-				continue
-			}
-			s, err := r.run(ctx, tx, at, c.Reason)
-			if err != nil {
-				return err
-			}
-			revoked = append(revoked, s...)
-		}
-		for _, ev := range c.Audit {
-			if _, err := insertAudit(ctx, tx, ev); err != nil {
-				return err
-			}
-		}
-		if c.Delete {
-			return deleteUserTx(ctx, tx, tenantID, id)
-		}
-		u.ID, u.TenantID = id, tenantID
-		out, err = updateUser(ctx, tx, u)
-		return err
+		out, revoked, err = sqlrow.ApplyUserChange(u, fn, sqlrow.ChangeOps{
+			OtherAdmins: func() (int, error) { return otherAdmins(ctx, tx, tenantID, id) },
+			RevokeUser: func(at time.Time, reason string) ([]*actas.Session, error) {
+				return byUser(ctx, tx, at, reason)
+			},
+			RevokeImpersonations: func(at time.Time, reason string) ([]*actas.Session, error) {
+				return byImp(ctx, tx, at, reason)
+			},
+			InsertAudit: func(ev *actas.AuditEvent) error { _, err := insertAudit(ctx, tx, ev); return err },
+			Delete:      func() error { return deleteUserTx(ctx, tx, tenantID, id) },
+			Update: func(u *actas.User) (*actas.User, error) {
+				u.ID, u.TenantID = id, tenantID
+				return updateUser(ctx, tx, u)
+			},
+		})
+		return fnErr(err)
 	})
 	if err != nil {
 		return nil, nil, wrap("change user", err)
 	}
-	sortSessions(revoked)
 	return out, revoked, nil
+}
+
+// fnErr turns sqlrow's mark of a caller's error into this store's.
+func fnErr(err error) error {
+	var fe sqlrow.FnError
+	if errors.As(err, &fe) {
+		return errFn{fe.Err}
+	}
+	return err
 }
 
 // otherAdmins counts the tenant's active administrators other than id;
@@ -115,13 +98,7 @@ func otherAdmins(ctx context.Context, tx pgx.Tx, tenantID, id string) (int, erro
 		return 0, err
 	}
 	us, err := collect(rows, scanUser)
-	n := 0
-	for _, u := range us {
-		if sqlrow.HasAdmin(u) {
-			n++
-		}
-	}
-	return n, err
+	return sqlrow.CountAdmins(us), err
 }
 
 // deleteUserTx is DeleteUser inside a transaction.

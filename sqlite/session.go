@@ -5,11 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/internal/sqlrow"
 )
 
 const sessionCols = `id, tenant_id, user_id, auth_time, expires_at, last_refresh_at, revoked_at, revoke_reason,
@@ -256,15 +256,8 @@ func (db *DB) RevokeSessions(ctx context.Context, q actas.RevokeQuery, at time.T
 	}); err != nil {
 		return nil, wrap("revoke sessions", err)
 	}
-	sortSessions(out)
+	sqlrow.SortSessions(out)
 	return out, nil
-}
-
-// sortSessions orders sessions oldest first, as RevokeSessions returns them.
-func sortSessions(out []*actas.Session) {
-	slices.SortFunc(out, func(a, b *actas.Session) int {
-		return cmpOr(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
-	})
 }
 
 // revokeSessionsFn returns the body of RevokeSessions's transaction, for
@@ -380,13 +373,6 @@ func (db *DB) revokeSessionsFn(ctx context.Context, q actas.RevokeQuery) (func(t
 		}()
 		return out, err
 	}, nil
-}
-
-func cmpOr(a, b int) int {
-	if a != 0 {
-		return a
-	}
-	return b
 }
 
 func updateReturning(ctx context.Context, tx *sql.Tx, st *sql.Stmt, query string, args ...any) ([]*actas.Session, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -18,6 +17,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/internal/sqlrow"
 )
 
 //go:embed migrations/*.sql
@@ -237,20 +237,10 @@ func mapErr(err error) error {
 type scanner interface{ Scan(dest ...any) error }
 
 // ms encodes a time as Unix milliseconds, the zero time as 0.
-func ms(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
+func ms(t time.Time) int64 { return sqlrow.MS(t) }
 
 // fromMS decodes what ms encoded, in UTC.
-func fromMS(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(v).UTC()
-}
+func fromMS(v int64) time.Time { return sqlrow.FromMS(v) }
 
 // blob stores nil as an empty blob so that NOT NULL columns accept it.
 func blob(b []byte) []byte {
@@ -260,24 +250,9 @@ func blob(b []byte) []byte {
 	return b
 }
 
-func encodeGroups(g []string) (string, error) {
-	if len(g) == 0 {
-		return "[]", nil
-	}
-	b, err := json.Marshal(g)
-	return string(b), err
-}
+func encodeGroups(g []string) (string, error) { return sqlrow.EncodeList(g) }
 
-func decodeGroups(s string) ([]string, error) {
-	var g []string
-	if err := json.Unmarshal([]byte(s), &g); err != nil {
-		return nil, fmt.Errorf("decode groups: %w", err)
-	}
-	if len(g) == 0 {
-		return nil, nil
-	}
-	return g, nil
-}
+func decodeGroups(s string) ([]string, error) { return sqlrow.DecodeList(s) }
 
 // placeholders returns "?, ?, …" with n marks.
 func placeholders(n int) string {

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"time"
 
@@ -41,62 +42,41 @@ func (db *DB) ChangeUser(ctx context.Context, tenantID, id string, fn func(*acta
 		revoked []*actas.Session
 	)
 	err = db.write(ctx, func(tx *sql.Tx) error {
-		out, revoked = nil, nil
 		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ? AND tenant_id = ?`, id, tenantID))
 		if err != nil {
 			return err
 		}
-		wasAdmin := sqlrow.HasAdmin(u)
-		c, err := fn(u)
-		if err != nil {
-			return errFn{err}
-		}
-		if c == nil {
-			c = &actas.UserChange{}
-		}
-		if wasAdmin && (c.Delete || !sqlrow.HasAdmin(u)) {
-			n, err := db.otherAdmins(ctx, tx, tenantID, id)
-			if err != nil {
-				return err
-			}
-			if n == 0 {
-				return errFn{actas.ErrLastAdmin}
-			}
-		}
-		at := c.At
-		for _, r := range []struct {
-			on  bool
-			run func(*sql.Tx, time.Time, string) ([]*actas.Session, error)
-		}{{c.RevokeUser || c.Delete, byUser}, {c.RevokeImpersonations || c.Delete, byImp}} {
-			if !r.on {
-				continue
-			}
-			s, err := r.run(tx, at, c.Reason)
-			if err != nil {
-				return err
-			}
-			revoked = append(revoked, s...)
-		}
-		for _, ev := range c.Audit {
-			if _, err := insertAudit(ctx, tx, ev); err != nil {
-				return err
-			}
-		}
-		if c.Delete {
-			return deleteUserTx(ctx, tx, tenantID, id)
-		}
-		u.ID, u.TenantID = id, tenantID
-		if err := updateUser(ctx, tx, u); err != nil {
-			return err
-		}
-		out, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ? AND tenant_id = ?`, id, tenantID))
-		return err
+		out, revoked, err = sqlrow.ApplyUserChange(u, fn, sqlrow.ChangeOps{
+			OtherAdmins: func() (int, error) { return db.otherAdmins(ctx, tx, tenantID, id) },
+			RevokeUser:  func(at time.Time, reason string) ([]*actas.Session, error) { return byUser(tx, at, reason) },
+			RevokeImpersonations: func(at time.Time, reason string) ([]*actas.Session, error) {
+				return byImp(tx, at, reason)
+			},
+			InsertAudit: func(ev *actas.AuditEvent) error { _, err := insertAudit(ctx, tx, ev); return err },
+			Delete:      func() error { return deleteUserTx(ctx, tx, tenantID, id) },
+			Update: func(u *actas.User) (*actas.User, error) {
+				u.ID, u.TenantID = id, tenantID
+				if err := updateUser(ctx, tx, u); err != nil {
+					return nil, err
+				}
+				return scanUser(tx.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ? AND tenant_id = ?`, id, tenantID))
+			},
+		})
+		return fnErr(err)
 	})
 	if err != nil {
 		return nil, nil, wrap("change user", err)
 	}
-	sortSessions(revoked)
 	return out, revoked, nil
+}
+
+// fnErr turns sqlrow's mark of a caller's error into this store's.
+func fnErr(err error) error {
+	var fe sqlrow.FnError
+	if errors.As(err, &fe) {
+		return errFn{fe.Err}
+	}
+	return err
 }
 
 // otherAdmins counts the tenant's active administrators other than id.
@@ -109,13 +89,7 @@ func (db *DB) otherAdmins(ctx context.Context, tx *sql.Tx, tenantID, id string) 
 		return 0, err
 	}
 	us, err := collect(rows, scanUser)
-	n := 0
-	for _, u := range us {
-		if sqlrow.HasAdmin(u) {
-			n++
-		}
-	}
-	return n, err
+	return sqlrow.CountAdmins(us), err
 }
 
 // deleteUserTx is DeleteUser inside a transaction.
