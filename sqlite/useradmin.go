@@ -80,7 +80,7 @@ func fnErr(err error) error {
 }
 
 // otherAdmins counts the tenant's active administrators other than id.
-// The LIKE narrows the rows read to those whose group list can hold
+// instr narrows the rows read to those whose group list can hold
 // "admin"; the decoded list decides.
 func (db *DB) otherAdmins(ctx context.Context, tx *sql.Tx, tenantID, id string) (int, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT `+userCols+` FROM users WHERE tenant_id = ? AND id <> ?
