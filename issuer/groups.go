@@ -137,6 +137,9 @@ func (i *Issuer) EnsureGroupNames(ctx context.Context, t *actas.Tenant, names []
 			return nil, actas.Errorf(actas.EINVALID, "invalid group name %q: use 1-%d printable characters", n, actas.MaxGroupLen)
 		}
 	}
+	if len(names) == 0 {
+		return nil, nil
+	}
 	gs, err := i.store.EnsureGroups(ctx, t.ID, names, i.now())
 	if err != nil {
 		return nil, wrap("ensure groups", err)
