@@ -48,4 +48,9 @@ type AuditFilter struct {
 	Since    time.Time
 	AfterID  int64
 	Limit    int // 0: no limit
+	// GET /audit (SPEC §7): events with ID below BeforeID (0: any), of
+	// this subject username (""): any), newest first when NewestFirst.
+	BeforeID    int64
+	Subject     string
+	NewestFirst bool
 }

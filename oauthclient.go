@@ -106,11 +106,10 @@ type BrowserSessionStore interface {
 
 // Audit actions of browser sign-in.
 const (
-	ActionPageSignIn     = "page_signin"     // a sign-in through the hosted page
-	ActionPasswordChange = "password_change" // a required change on the page
-	ActionCodeExchange   = "code_exchange"   // an authorization code exchanged
-	ActionCodeReuse      = "code_reuse"      // a code presented a second time
-	ActionPageSignOut    = "page_signout"    // RP-initiated logout
+	ActionPageSignIn   = "page_signin"   // a sign-in through the hosted page
+	ActionCodeExchange = "code_exchange" // an authorization code exchanged
+	ActionCodeReuse    = "code_reuse"    // a code presented a second time
+	ActionPageSignOut  = "page_signout"  // RP-initiated logout
 )
 
 // Revocation reasons of browser sign-in.

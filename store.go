@@ -24,6 +24,8 @@ type Store interface {
 	BrowserSessionStore // browser-session cookies
 
 	TenantChangeStore // tenantchange.go
+	GroupStore        // group.go
+	UserAdminStore    // group.go
 	// CreateTenant stores a tenant together with its first API key and
 	// its first signing keys, atomically.
 	CreateTenant(ctx context.Context, t *Tenant, key *APIKey, keys []*SigningKey) error

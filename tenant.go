@@ -55,7 +55,7 @@ type TenantSettings struct {
 	KeyRotationDelay  Duration `json:"key_rotation_delay"`
 
 	// PasswordMinLength is the shortest password (in characters) that
-	// user create and passwd accept; 0 accepts any non-empty password.
+	// may be set (SPEC §8): 8–128, DefaultPasswordMinLength if 0.
 	PasswordMinLength int `json:"password_min_length"`
 
 	// AccessTokenAudience, when set, is the aud claim of every access
@@ -67,6 +67,8 @@ type TenantSettings struct {
 
 // Bounds and defaults of the settings (SPEC §4).
 const (
+	DefaultPasswordMinLength = 8 // SPEC §8
+
 	DefaultAccessTTL        = time.Hour
 	DefaultRefreshTTL       = 30 * 24 * time.Hour
 	DefaultRotationGrace    = 10 * time.Second
@@ -126,6 +128,9 @@ func (s TenantSettings) WithDefaults() TenantSettings {
 	if s.ThrottleMaxDelay == 0 {
 		s.ThrottleMaxDelay = Duration(DefaultThrottleMaxDelay)
 	}
+	if s.PasswordMinLength == 0 {
+		s.PasswordMinLength = DefaultPasswordMinLength
+	}
 	return s
 }
 
@@ -150,8 +155,8 @@ func (s TenantSettings) Validate() error {
 			probs = append(probs, fmt.Sprintf("%s must be between 1 and %d", name, MaxThrottleFailures))
 		}
 	}
-	if s.PasswordMinLength < 0 || s.PasswordMinLength > 128 {
-		probs = append(probs, "password_min_length must be between 0 and 128")
+	if s.PasswordMinLength < 8 || s.PasswordMinLength > 128 {
+		probs = append(probs, "password_min_length must be between 8 and 128")
 	}
 	if a := s.AccessTokenAudience; len(a) > 256 || strings.ContainsFunc(a, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 		probs = append(probs, "access_token_audience must be at most 256 bytes without spaces or control characters")

@@ -34,6 +34,17 @@ type User struct {
 	Groups             []string // sorted, unique
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
+
+	// Profile (SPEC §7); "" when not set. FirstName, LastName and
+	// FriendlyName reach the ID token as given_name, family_name and
+	// nickname.
+	FirstName    string
+	LastName     string
+	FriendlyName string
+	Company      string
+	Country      string
+	Contact      string
+	Phone        string
 }
 
 // Active reports whether the user may sign in.

@@ -25,6 +25,8 @@ type authRequest struct {
 	Username string          `json:"username"`
 	Password string          `json:"password"`
 	Session  *sessionRequest `json:"session"`
+	// NewPassword finishes a required password change (SPEC §8).
+	NewPassword string `json:"newPassword"`
 }
 
 type sessionRequest struct {
@@ -125,11 +127,12 @@ func (s *Server) postToken(w http.ResponseWriter, r *http.Request) {
 			req.Username, req.Password = basicUser, basicPass
 		}
 		res, err = s.Issuer.SignIn(r.Context(), c, issuer.SignInRequest{
-			Username:  req.Username,
-			Password:  req.Password,
-			ClientID:  req.ClientID,
-			IP:        clientIP(r),
-			UserAgent: r.UserAgent(),
+			Username:    req.Username,
+			Password:    req.Password,
+			ClientID:    req.ClientID,
+			IP:          clientIP(r),
+			UserAgent:   r.UserAgent(),
+			NewPassword: req.NewPassword,
 		})
 		s.observe(OpSignIn, err)
 	}

@@ -6,10 +6,8 @@ import (
 	"net/url"
 	"slices"
 	"time"
-	"unicode/utf8"
 
 	"github.com/actas-dev/actas"
-	"github.com/actas-dev/actas/password"
 	"github.com/actas-dev/actas/token"
 )
 
@@ -189,6 +187,8 @@ type CreateUserRequest struct {
 	EmailVerified      bool
 	Groups             []string
 	MustChangePassword bool
+	FirstName          string
+	LastName           string
 }
 
 // CreateUser adds a user to a tenant.
@@ -201,7 +201,7 @@ func (i *Issuer) CreateUser(ctx context.Context, r CreateUserRequest) (*actas.Us
 	if err != nil {
 		return nil, actas.Errorf(actas.EINVALID, "%s", err.Error())
 	}
-	if err := checkPassword(t.Settings, r.Password); err != nil {
+	if err := checkNewPassword(t, r.Username, r.Password); err != nil {
 		return nil, err
 	}
 	if len(r.Email) > actas.MaxEmailLen {
@@ -211,15 +211,22 @@ func (i *Issuer) CreateUser(ctx context.Context, r CreateUserRequest) (*actas.Us
 	if err != nil {
 		return nil, err
 	}
-	hash, err := i.hasher.Hash(ctx, r.Password)
+	if len(r.FirstName) > MaxFieldLen || len(r.LastName) > MaxFieldLen {
+		return nil, actas.Errorf(actas.EINVALID, "first and last name must be at most %d bytes", MaxFieldLen)
+	}
+	if groups, err = i.EnsureGroupNames(ctx, t, groups); err != nil {
+		return nil, err
+	}
+	hash, err := i.hashPassword(ctx, r.Password)
 	if err != nil {
-		return nil, wrap("hash password", err)
+		return nil, err
 	}
 	now := i.now()
 	u := &actas.User{
 		ID: actas.NewID(), TenantID: t.ID, Username: username, Email: r.Email,
 		EmailVerified: r.EmailVerified, PasswordHash: hash, Status: actas.UserActive,
-		MustChangePassword: r.MustChangePassword, Groups: groups, CreatedAt: now, UpdatedAt: now,
+		MustChangePassword: r.MustChangePassword, Groups: actas.NormalizeGroups(groups), CreatedAt: now, UpdatedAt: now,
+		FirstName: r.FirstName, LastName: r.LastName,
 	}
 	if err := i.store.CreateUser(ctx, u); errors.Is(err, actas.ErrConflict) {
 		return nil, actas.Errorf(actas.ECONFLICT, "tenant %q already has a user %q", r.Tenant, username)
@@ -229,28 +236,10 @@ func (i *Issuer) CreateUser(ctx context.Context, r CreateUserRequest) (*actas.Us
 	return u, nil
 }
 
-// WeakPasswordLen is the length below which the command line warns about
-// a password (NIST SP 800-63B asks for at least 8 characters); a tenant
-// enforces a minimum with its password_min_length setting.
-const WeakPasswordLen = 8
-
-func checkPassword(s actas.TenantSettings, pw string) error {
-	if pw == "" {
-		return actas.Errorf(actas.EINVALID, "password must not be empty")
-	}
-	if n := utf8.RuneCountInString(pw); n < s.PasswordMinLength {
-		return actas.Errorf(actas.EINVALID, "password must be at least %d characters in this tenant", s.PasswordMinLength)
-	}
-	if len(pw) > actas.MaxPasswordLen {
-		return actas.Errorf(actas.EINVALID, "password is longer than %d bytes", actas.MaxPasswordLen)
-	}
-	return nil
-}
-
 func checkGroups(groups []string) ([]string, error) {
 	for _, g := range groups {
-		if !actas.ValidGroup(g) {
-			return nil, actas.Errorf(actas.EINVALID, "invalid group name %q: use up to %d letters, digits, '-', '_', '.', ':'", g, actas.MaxGroupLen)
+		if !actas.ValidGroupName(g) {
+			return nil, actas.Errorf(actas.EINVALID, "invalid group name %q: use 1-%d printable characters", g, actas.MaxGroupLen)
 		}
 	}
 	groups = actas.NormalizeGroups(groups)
@@ -318,14 +307,12 @@ func (i *Issuer) SetPassword(ctx context.Context, tenant, username, pw string) (
 	if err != nil {
 		return nil, err
 	}
-	if err := checkPassword(t.Settings, pw); err != nil {
+	if err := checkNewPassword(t, username, pw); err != nil {
 		return nil, err
 	}
-	hash, err := i.hasher.Hash(ctx, pw)
-	if errors.Is(err, password.ErrBusy) {
-		return nil, errOverloaded
-	} else if err != nil {
-		return nil, wrap("hash password", err)
+	hash, err := i.hashPassword(ctx, pw)
+	if err != nil {
+		return nil, err
 	}
 	return i.UpdateUser(ctx, tenant, username, func(u *actas.User) error {
 		u.PasswordHash = hash

@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/password"
 )
 
 // The authorization endpoint and the hosted sign-in page (SPEC §9): the
@@ -415,48 +415,35 @@ func (i *Issuer) ForgetBrowserCookie(ctx context.Context, t *actas.Tenant, cooki
 	}
 }
 
-// checkNewPassword is the password policy of the required change on the
-// sign-in page (SPEC §8): the tenant's minimum length, at most 256 bytes,
-// not the username, and not the current password. It is the one place to
-// point at the tenant-wide policy check (common passwords) once that
-// exists.
-func (i *Issuer) checkNewPassword(ctx context.Context, t *actas.Tenant, u *actas.User, pw string) error {
-	if err := checkPassword(t.Settings, pw); err != nil {
+// checkPagePassword checks the new password of the required change on
+// the sign-in page: the tenant's policy (SPEC §8, checkNewPassword, the
+// same as every other path that sets a password) and, as at
+// POST /auth/token with newPassword, different from the current one.
+func (i *Issuer) checkPagePassword(ctx context.Context, t *actas.Tenant, u *actas.User, pw string) error {
+	if err := checkNewPassword(t, u.Username, pw); err != nil {
 		return err
-	}
-	if n := MinPasswordLength(t); utf8.RuneCountInString(pw) < n {
-		return actas.Errorf(actas.EINVALID, "password must be at least %d characters", n)
-	}
-	if len(pw) > 256 {
-		return actas.Errorf(actas.EINVALID, "password must be at most 256 bytes")
-	}
-	if actas.NormalizeUsername(pw) == actas.NormalizeUsername(u.Username) {
-		return actas.Errorf(actas.EINVALID, "password must not be the username")
 	}
 	same, err := i.hasher.Verify(ctx, u.PasswordHash, pw)
 	if err != nil {
 		return wrap("verify password", err)
 	}
 	if same {
-		return actas.Errorf(actas.EINVALID, "new password must differ from the current one")
+		return errSamePassword
 	}
 	return nil
 }
 
-// MinPasswordLength is the tenant's password_min_length, or SPEC §8's
-// default of 8 where the setting is 0 (unset).
+// MinPasswordLength is the tenant's minimum password length under the
+// policy of SPEC §8 (checkNewPassword), for the page to show.
 func MinPasswordLength(t *actas.Tenant) int {
-	if n := t.Settings.PasswordMinLength; n > 0 {
-		return n
-	}
-	return 8
+	return password.Policy{MinLength: t.Settings.PasswordMinLength}.Min()
 }
 
 // changeRequiredPassword stores a new password for a user whose password
 // was just checked, and clears must_change_password; it fails if the
 // password changed meanwhile.
 func (i *Issuer) changeRequiredPassword(ctx context.Context, t *actas.Tenant, u *actas.User, pw string, now time.Time) (*actas.User, error) {
-	if err := i.checkNewPassword(ctx, t, u, pw); err != nil {
+	if err := i.checkPagePassword(ctx, t, u, pw); err != nil {
 		return u, err
 	}
 	hash, err := i.hasher.Hash(ctx, pw)

@@ -163,41 +163,21 @@ func (i *Issuer) Impersonate(ctx context.Context, c *Client, r ImpersonateReques
 	return res, nil
 }
 
-// authenticateCaller checks the caller's tokens and loads its user and
-// session.
+// authenticateCaller checks the caller's tokens (both, or the access
+// token alone for the token exchange) and loads its user and session.
 func (i *Issuer) authenticateCaller(ctx context.Context, t *actas.Tenant, r ImpersonateRequest, now time.Time) (*actas.User, *actas.Session, *token.Actor, error) {
 	if r.AccessToken == "" || (!r.ViaExchange && r.IDToken == "") {
 		return nil, nil, nil, errCallerTokens
 	}
-	ac, err := i.checkToken(ctx, t, r.AccessToken, actas.KeyUseAccess, now, false, false)
-	if err != nil {
+	idTok := r.IDToken
+	if r.ViaExchange {
+		idTok = ""
+	}
+	u, s, act, err := i.authenticateTokens(ctx, t, idTok, r.AccessToken, now)
+	if errors.Is(err, errNoCaller) {
 		return nil, nil, nil, errCallerTokens
 	}
-	if !r.ViaExchange {
-		ic, err := i.checkToken(ctx, t, r.IDToken, actas.KeyUseID, now, false, false)
-		if err != nil || ic.Sub != ac.Sub || ic.OriginJti != ac.OriginJti {
-			return nil, nil, nil, errCallerTokens
-		}
-	}
-	s, err := i.store.Session(ctx, ac.OriginJti)
-	if errors.Is(err, actas.ErrNotFound) {
-		return nil, nil, nil, errCallerTokens
-	} else if err != nil {
-		return nil, nil, nil, wrap("impersonate", err)
-	}
-	if s.TenantID != t.ID || s.UserID != ac.Sub || s.Revoked() || !now.Before(s.ExpiresAt) {
-		return nil, nil, nil, errCallerTokens
-	}
-	u, err := i.store.User(ctx, t.ID, ac.Sub)
-	if errors.Is(err, actas.ErrNotFound) {
-		return nil, nil, nil, errCallerTokens
-	} else if err != nil {
-		return nil, nil, nil, wrap("impersonate", err)
-	}
-	if !u.Active() {
-		return nil, nil, nil, errCallerTokens
-	}
-	return u, s, ac.Act, nil
+	return u, s, act, err
 }
 
 // privilegesWithin reports whether every privileged group of target is

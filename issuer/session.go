@@ -49,6 +49,9 @@ type SignInRequest struct {
 	ClientID  string // optional; if set it must be the tenant's
 	IP        string
 	UserAgent string
+	// NewPassword finishes a required password change (SPEC §8); it is
+	// ignored for a user without must_change_password.
+	NewPassword string
 }
 
 // SignIn checks a username and password and starts a session.
@@ -75,8 +78,12 @@ func (i *Issuer) SignIn(ctx context.Context, c *Client, r SignInRequest) (*Resul
 	switch {
 	case !u.Active():
 		return nil, errUserDisabled
-	case u.MustChangePassword:
+	case u.MustChangePassword && r.NewPassword == "":
 		return nil, errMustChange
+	case u.MustChangePassword:
+		if u, err = i.completePasswordChange(ctx, c, u, r.Password, r.NewPassword, r.IP, now); err != nil {
+			return nil, err
+		}
 	}
 
 	s := &actas.Session{
@@ -508,6 +515,7 @@ func (i *Issuer) mintWith(ctx context.Context, t *actas.Tenant, u *actas.User, s
 		Sub: u.ID, Aud: t.ClientID, Email: &email, EmailVerified: &verified, EventID: eventID,
 		TokenUse: "id", AuthTime: s.AuthTime.Unix(), Iss: iss, CognitoUsername: u.Username,
 		Exp: exp.Unix(), Iat: now.Unix(), Jti: actas.NewID(), OriginJti: s.ID, Groups: groups, Act: act,
+		GivenName: u.FirstName, FamilyName: u.LastName, Nickname: u.FriendlyName,
 	}
 	access := token.Claims{
 		Sub: u.ID, EventID: eventID, TokenUse: "access", Scope: "aws.cognito.signin.user.admin",

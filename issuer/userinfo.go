@@ -85,11 +85,10 @@ func (i *Issuer) UserInfo(ctx context.Context, t *actas.Tenant, raw string) (map
 }
 
 // profileClaims are the OIDC standard claims of a user's profile
-// (given_name, family_name, nickname = friendlyName, SPEC §7). actas.User
-// has no profile fields on this branch yet; each is one line here once
-// it does (e.g. "given_name": u.FirstName).
+// (given_name, family_name, nickname = friendlyName, SPEC §7), as the ID
+// token carries them.
 func profileClaims(u *actas.User) map[string]string {
-	return map[string]string{}
+	return map[string]string{"given_name": u.FirstName, "family_name": u.LastName, "nickname": u.FriendlyName}
 }
 
 // LogoutRequest is an RP-initiated logout (OpenID RP-Initiated Logout

@@ -58,10 +58,20 @@ func (db *DB) AuditEvents(ctx context.Context, f actas.AuditFilter) ([]*actas.Au
 	if !f.Since.IsZero() {
 		where = append(where, "occurred_at >= "+a.add(ms(f.Since)))
 	}
+	if f.BeforeID > 0 {
+		where = append(where, "id < "+a.add(f.BeforeID))
+	}
+	if f.Subject != "" {
+		where = append(where, "subject = "+a.add(f.Subject))
+	}
+	order := " ORDER BY id"
+	if f.NewestFirst {
+		order += " DESC"
+	}
 	var out []*actas.AuditEvent
 	err := db.read(ctx, func(ctx context.Context, q querier) error {
 		rows, err := q.Query(ctx, `SELECT `+auditCols+` FROM audit_events WHERE `+
-			strings.Join(where, " AND ")+` ORDER BY id`+limitClause(f.Limit), a...)
+			strings.Join(where, " AND ")+order+limitClause(f.Limit), a...)
 		if err != nil {
 			return err
 		}

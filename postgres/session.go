@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/internal/sqlrow"
 )
 
 const sessionCols = `id, tenant_id, user_id, auth_time, expires_at, last_refresh_at, revoked_at, revoke_reason,
@@ -232,6 +232,24 @@ func (db *DB) UpdateSession(ctx context.Context, id string, fn func(*actas.Sessi
 // one of them: a call that waited for a row re-reads it after the other
 // committed (READ COMMITTED) and skips it as already revoked.
 func (db *DB) RevokeSessions(ctx context.Context, q actas.RevokeQuery, at time.Time, reason string) ([]*actas.Session, error) {
+	run, err := db.revokeSessionsFn(q)
+	if err != nil {
+		return nil, err
+	}
+	var out []*actas.Session
+	if err := db.write(ctx, func(ctx context.Context, tx pgx.Tx) (err error) {
+		out, err = run(ctx, tx, at, reason)
+		return err
+	}); err != nil {
+		return nil, wrap("revoke sessions", err)
+	}
+	sqlrow.SortSessions(out)
+	return out, nil
+}
+
+// revokeSessionsFn returns the body of RevokeSessions's transaction, for
+// callers that run it inside their own.
+func (db *DB) revokeSessionsFn(q actas.RevokeQuery) (func(ctx context.Context, tx pgx.Tx, at time.Time, reason string) ([]*actas.Session, error), error) {
 	var a args
 	tenant := a.add(q.TenantID)
 	where := []string{"tenant_id = " + tenant}
@@ -252,60 +270,56 @@ func (db *DB) RevokeSessions(ctx context.Context, q actas.RevokeQuery, at time.T
 	wholeTenant := len(where) == 1
 	atP, reasonP := fmt.Sprintf("$%d", len(a)+1), fmt.Sprintf("$%d", len(a)+2)
 
-	var out []*actas.Session
-	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		// Lock the matching sessions first, in id order. A child being
-		// created under one of them holds FOR SHARE on it until it
-		// commits; once these locks are held, every child that will
-		// ever exist is visible to the next statement (or refused by
-		// CreateSession, which will find its parent revoked).
-		// A whole tenant has no tree, and may hold millions of revoked
-		// sessions: lock only the live ones.
-		live := ""
-		if wholeTenant {
-			live = " AND revoked_at = 0"
-		}
-		direct, err := queryIDs(ctx, tx, `SELECT id FROM sessions WHERE `+match+live+
-			` ORDER BY id COLLATE "C" FOR NO KEY UPDATE`, a...)
-		if err != nil {
-			return err
-		}
-		var desc []string
-		if !wholeTenant {
-			if desc, err = lockDescendants(ctx, tx, q.TenantID, direct); err != nil {
+	return func(ctx context.Context, tx pgx.Tx, at time.Time, reason string) ([]*actas.Session, error) {
+		var out []*actas.Session
+		err := func() error {
+			// Lock the matching sessions first, in id order. A child being
+			// created under one of them holds FOR SHARE on it until it
+			// commits; once these locks are held, every child that will
+			// ever exist is visible to the next statement (or refused by
+			// CreateSession, which will find its parent revoked).
+			// A whole tenant has no tree, and may hold millions of revoked
+			// sessions: lock only the live ones.
+			live := ""
+			if wholeTenant {
+				live = " AND revoked_at = 0"
+			}
+			direct, err := queryIDs(ctx, tx, `SELECT id FROM sessions WHERE `+match+live+
+				` ORDER BY id COLLATE "C" FOR NO KEY UPDATE`, a...)
+			if err != nil {
 				return err
 			}
-		}
-		rows, err := tx.Query(ctx, `UPDATE sessions SET revoked_at = `+atP+`, revoke_reason = `+reasonP+`
+			var desc []string
+			if !wholeTenant {
+				if desc, err = lockDescendants(ctx, tx, q.TenantID, direct); err != nil {
+					return err
+				}
+			}
+			rows, err := tx.Query(ctx, `UPDATE sessions SET revoked_at = `+atP+`, revoke_reason = `+reasonP+`
 			WHERE revoked_at = 0 AND `+match+` RETURNING `+sessionCols, append(a, ms(at), reason)...)
-		if err != nil {
-			return err
-		}
-		if out, err = collect(rows, scanSession); err != nil {
-			return err
-		}
-		if len(desc) > 0 {
-			rows, err = tx.Query(ctx, `UPDATE sessions SET revoked_at = $1, revoke_reason = $2
+			if err != nil {
+				return err
+			}
+			if out, err = collect(rows, scanSession); err != nil {
+				return err
+			}
+			if len(desc) > 0 {
+				rows, err = tx.Query(ctx, `UPDATE sessions SET revoked_at = $1, revoke_reason = $2
 				WHERE revoked_at = 0 AND id = ANY($3) RETURNING `+sessionCols,
-				ms(at), actas.ReasonParentRevoked, desc)
-			if err != nil {
-				return err
+					ms(at), actas.ReasonParentRevoked, desc)
+				if err != nil {
+					return err
+				}
+				more, err := collect(rows, scanSession)
+				if err != nil {
+					return err
+				}
+				out = append(out, more...)
 			}
-			more, err := collect(rows, scanSession)
-			if err != nil {
-				return err
-			}
-			out = append(out, more...)
-		}
-		return db.insertRevocations(ctx, tx, sessionRevocations(out, at))
-	})
-	if err != nil {
-		return nil, wrap("revoke sessions", err)
-	}
-	slices.SortFunc(out, func(a, b *actas.Session) int {
-		return cmpOr(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
-	})
-	return out, nil
+			return db.insertRevocations(ctx, tx, sessionRevocations(out, at))
+		}()
+		return out, err
+	}, nil
 }
 
 // lockDescendants returns the descendants (through parent_id, within the
@@ -352,13 +366,6 @@ func queryIDs(ctx context.Context, tx pgx.Tx, query string, args ...any) ([]stri
 		return nil, err
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[string])
-}
-
-func cmpOr(a, b int) int {
-	if a != 0 {
-		return a
-	}
-	return b
 }
 
 // insertRevocations appends rs, numbering them from the revocation_seq

@@ -2,46 +2,50 @@ package postgres
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/internal/sqlrow"
 )
 
-const userCols = `id, tenant_id, username, email, email_verified, password_hash, status,
-	must_change_password, groups_json, created_at, updated_at`
+const userCols = sqlrow.UserCols
 
-func scanUser(row scanner) (*actas.User, error) {
-	var (
-		u                actas.User
-		groups           string
-		created, updated int64
-	)
-	if err := row.Scan(&u.ID, &u.TenantID, &u.Username, &u.Email, &u.EmailVerified, &u.PasswordHash, &u.Status,
-		&u.MustChangePassword, &groups, &created, &updated); err != nil {
+func scanUser(row scanner) (*actas.User, error) { return sqlrow.ScanUser(row) }
+
+func pgPlaceholder(n int) string { return fmt.Sprintf("$%d", n) }
+
+// userInsertQ inserts a user from sqlrow.UserInsertArgs.
+var userInsertQ = `INSERT INTO users (` + strings.Join(sqlrow.UserInsertCols, ", ") + `) VALUES (` +
+	placeholders(1, len(sqlrow.UserInsertCols)) + `)`
+
+// userUpdateQ writes sqlrow.UserWriteArgs, then the id and tenant id.
+var userUpdateQ = fmt.Sprintf(`UPDATE users SET %s WHERE id = $%d AND tenant_id = $%d RETURNING `+userCols,
+	sqlrow.SetList(sqlrow.UserWriteCols, pgPlaceholder), len(sqlrow.UserWriteCols)+1, len(sqlrow.UserWriteCols)+2)
+
+func insertUser(ctx context.Context, tx pgx.Tx, u *actas.User) error {
+	a, err := sqlrow.UserInsertArgs(u)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, userInsertQ, a...)
+	return err
+}
+
+func updateUser(ctx context.Context, tx pgx.Tx, u *actas.User) (*actas.User, error) {
+	a, err := sqlrow.UserWriteArgs(u)
+	if err != nil {
 		return nil, err
 	}
-	var err error
-	if u.Groups, err = decodeGroups(groups); err != nil {
-		return nil, err
-	}
-	u.CreatedAt, u.UpdatedAt = fromMS(created), fromMS(updated)
-	return &u, nil
+	return scanUser(tx.QueryRow(ctx, userUpdateQ, append(a, u.ID, u.TenantID)...))
 }
 
 // CreateUser stores a new user. The username is unique per tenant as
 // actas.NormalizeUsername folds it.
 func (db *DB) CreateUser(ctx context.Context, u *actas.User) error {
-	groups, err := encodeGroups(u.Groups)
-	if err != nil {
-		return wrap("create user", err)
-	}
-	return wrap("create user", db.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO users (`+userCols+`, username_key) VALUES (`+placeholders(1, 12)+`)`,
-			u.ID, u.TenantID, u.Username, u.Email, u.EmailVerified, u.PasswordHash, u.Status,
-			u.MustChangePassword, groups, ms(u.CreatedAt), ms(u.UpdatedAt), actas.NormalizeUsername(u.Username))
-		return err
-	}))
+	return wrap("create user", db.write(ctx, func(ctx context.Context, tx pgx.Tx) error { return insertUser(ctx, tx, u) }))
 }
 
 func (db *DB) userWhere(ctx context.Context, op, where string, a ...any) (*actas.User, error) {
@@ -99,15 +103,8 @@ func (db *DB) UpdateUser(ctx context.Context, tenantID, id string, fn func(*acta
 		if err := fn(u); err != nil {
 			return errFn{err}
 		}
-		groups, err := encodeGroups(u.Groups)
-		if err != nil {
-			return err
-		}
-		out, err = scanUser(tx.QueryRow(ctx, `UPDATE users SET email = $1, email_verified = $2, password_hash = $3,
-			status = $4, must_change_password = $5, groups_json = $6, created_at = $7, updated_at = $8
-			WHERE id = $9 AND tenant_id = $10 RETURNING `+userCols,
-			u.Email, u.EmailVerified, u.PasswordHash, u.Status, u.MustChangePassword, groups,
-			ms(u.CreatedAt), ms(u.UpdatedAt), id, tenantID))
+		u.ID, u.TenantID = id, tenantID
+		out, err = updateUser(ctx, tx, u)
 		return err
 	})
 	if err != nil {
@@ -120,14 +117,6 @@ func (db *DB) UpdateUser(ctx context.Context, tenantID, id string, fn func(*acta
 // Audit events naming the user are kept.
 func (db *DB) DeleteUser(ctx context.Context, tenantID, id string) error {
 	return wrap("delete user", db.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM refresh_tokens WHERE session_id IN
-			(SELECT id FROM sessions WHERE tenant_id = $1 AND user_id = $2)`, tenantID, id); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2`,
-			tenantID, id); err != nil {
-			return err
-		}
-		return execOne(ctx, tx, `DELETE FROM users WHERE id = $1 AND tenant_id = $2`, id, tenantID)
+		return deleteUserTx(ctx, tx, tenantID, id)
 	}))
 }

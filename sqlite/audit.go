@@ -52,8 +52,18 @@ func (db *DB) AuditEvents(ctx context.Context, f actas.AuditFilter) ([]*actas.Au
 	if !f.Since.IsZero() {
 		where, args = append(where, "occurred_at >= ?"), append(args, ms(f.Since))
 	}
+	if f.BeforeID > 0 {
+		where, args = append(where, "id < ?"), append(args, f.BeforeID)
+	}
+	if f.Subject != "" {
+		where, args = append(where, "subject = ?"), append(args, f.Subject)
+	}
+	order := " ORDER BY id"
+	if f.NewestFirst {
+		order += " DESC"
+	}
 	rows, err := db.r.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_events WHERE `+
-		strings.Join(where, " AND ")+` ORDER BY id`+limitClause(f.Limit), args...)
+		strings.Join(where, " AND ")+order+limitClause(f.Limit), args...)
 	if err != nil {
 		return nil, wrap("audit events", err)
 	}

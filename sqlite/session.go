@@ -5,11 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/internal/sqlrow"
 )
 
 const sessionCols = `id, tenant_id, user_id, auth_time, expires_at, last_refresh_at, revoked_at, revoke_reason,
@@ -245,6 +245,25 @@ func (db *DB) UpdateSession(ctx context.Context, id string, fn func(*actas.Sessi
 // appends one Revocation per revoked session and returns the revoked
 // sessions, oldest first.
 func (db *DB) RevokeSessions(ctx context.Context, q actas.RevokeQuery, at time.Time, reason string) ([]*actas.Session, error) {
+	run, err := db.revokeSessionsFn(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	var out []*actas.Session
+	if err := db.write(ctx, func(tx *sql.Tx) (err error) {
+		out, err = run(tx, at, reason)
+		return err
+	}); err != nil {
+		return nil, wrap("revoke sessions", err)
+	}
+	sqlrow.SortSessions(out)
+	return out, nil
+}
+
+// revokeSessionsFn returns the body of RevokeSessions's transaction, for
+// callers that run it inside their own. Its statements are prepared here,
+// before the transaction (the writer has one connection).
+func (db *DB) revokeSessionsFn(ctx context.Context, q actas.RevokeQuery) (func(tx *sql.Tx, at time.Time, reason string) ([]*actas.Session, error), error) {
 	where, args := []string{"tenant_id = ?"}, []any{q.TenantID}
 	for _, c := range []struct{ col, val string }{
 		{"id", q.SessionID}, {"user_id", q.UserID}, {"impersonator_id", q.ImpersonatorID},
@@ -261,7 +280,6 @@ func (db *DB) RevokeSessions(ctx context.Context, q actas.RevokeQuery, at time.T
 	// query is skipped and the revocations are appended in bulk.
 	wholeTenant := len(where) == 1
 	match := strings.Join(where, " AND ")
-	atMS := ms(at)
 
 	directQ := `UPDATE sessions SET revoked_at = ?, revoke_reason = ?
 			WHERE revoked_at = 0 AND ` + match + ` RETURNING ` + sessionCols
@@ -296,75 +314,65 @@ func (db *DB) RevokeSessions(ctx context.Context, q actas.RevokeQuery, at time.T
 		oneS, revokeOneS = db.prepared(ctx, db.w, oneQ), db.prepared(ctx, db.w, revokeOneQ)
 	}
 
-	var out []*actas.Session
-	err := db.write(ctx, func(tx *sql.Tx) error {
-		if one {
-			ctx := brief(ctx)
-			var (
-				r           sessionRow
-				hasChildren bool
-			)
-			err := txQueryRow(ctx, tx, oneS, oneQ, q.TenantID, q.SessionID).Scan(append(r.dest(), &hasChildren)...)
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-				out = nil
-				return nil
-			case err != nil:
-				return err
-			case !hasChildren:
-				out = nil
-				s := r.session()
-				if !s.RevokedAt.IsZero() {
+	return func(tx *sql.Tx, at time.Time, reason string) ([]*actas.Session, error) {
+		var out []*actas.Session
+		err := func() error {
+			atMS := ms(at)
+			if one {
+				ctx := brief(ctx)
+				var (
+					r           sessionRow
+					hasChildren bool
+				)
+				err := txQueryRow(ctx, tx, oneS, oneQ, q.TenantID, q.SessionID).Scan(append(r.dest(), &hasChildren)...)
+				switch {
+				case errors.Is(err, sql.ErrNoRows):
+					out = nil
 					return nil
-				}
-				if _, err := txExec(ctx, tx, revokeOneS, revokeOneQ, atMS, reason, s.ID); err != nil {
+				case err != nil:
+					return err
+				case !hasChildren:
+					out = nil
+					s := r.session()
+					if !s.RevokedAt.IsZero() {
+						return nil
+					}
+					if _, err := txExec(ctx, tx, revokeOneS, revokeOneQ, atMS, reason, s.ID); err != nil {
+						return err
+					}
+					s.RevokedAt, s.RevokeReason = at, reason
+					s = stored(s)
+					out = []*actas.Session{s}
+					_, err := insertRevocation(ctx, tx, revS, &actas.Revocation{
+						TenantID: s.TenantID, ID: s.ID, RevokedAt: at, ExpiresAt: s.ExpiresAt,
+					})
 					return err
 				}
-				s.RevokedAt, s.RevokeReason = at, reason
-				s = stored(s)
-				out = []*actas.Session{s}
-				_, err := insertRevocation(ctx, tx, revS, &actas.Revocation{
+			}
+			direct, err := updateReturning(ctx, tx, directS, directQ, append([]any{atMS, reason}, args...)...)
+			if err != nil {
+				return err
+			}
+			if wholeTenant {
+				out = direct
+				return insertSessionRevocations(ctx, tx, out, at)
+			}
+			desc, err := updateReturning(ctx, tx, descS, descQ, append(args, q.TenantID, atMS, actas.ReasonParentRevoked)...)
+			if err != nil {
+				return err
+			}
+			out = append(direct, desc...)
+			for _, s := range out {
+				if _, err := insertRevocation(ctx, tx, revS, &actas.Revocation{
 					TenantID: s.TenantID, ID: s.ID, RevokedAt: at, ExpiresAt: s.ExpiresAt,
-				})
-				return err
+				}); err != nil {
+					return err
+				}
 			}
-		}
-		direct, err := updateReturning(ctx, tx, directS, directQ, append([]any{atMS, reason}, args...)...)
-		if err != nil {
-			return err
-		}
-		if wholeTenant {
-			out = direct
-			return insertSessionRevocations(ctx, tx, out, at)
-		}
-		desc, err := updateReturning(ctx, tx, descS, descQ, append(args, q.TenantID, atMS, actas.ReasonParentRevoked)...)
-		if err != nil {
-			return err
-		}
-		out = append(direct, desc...)
-		for _, s := range out {
-			if _, err := insertRevocation(ctx, tx, revS, &actas.Revocation{
-				TenantID: s.TenantID, ID: s.ID, RevokedAt: at, ExpiresAt: s.ExpiresAt,
-			}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, wrap("revoke sessions", err)
-	}
-	slices.SortFunc(out, func(a, b *actas.Session) int {
-		return cmpOr(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
-	})
-	return out, nil
-}
-
-func cmpOr(a, b int) int {
-	if a != 0 {
-		return a
-	}
-	return b
+			return nil
+		}()
+		return out, err
+	}, nil
 }
 
 func updateReturning(ctx context.Context, tx *sql.Tx, st *sql.Stmt, query string, args ...any) ([]*actas.Session, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -265,24 +264,9 @@ func fromMS(v int64) time.Time { return sqlrow.FromMS(v) }
 // blob stores nil as an empty blob so that NOT NULL columns accept it.
 func blob(b []byte) []byte { return sqlrow.Blob(b) }
 
-func encodeGroups(g []string) (string, error) {
-	if len(g) == 0 {
-		return "[]", nil
-	}
-	b, err := json.Marshal(g)
-	return string(b), err
-}
+func encodeGroups(g []string) (string, error) { return sqlrow.EncodeList(g), nil }
 
-func decodeGroups(s string) ([]string, error) {
-	var g []string
-	if err := json.Unmarshal([]byte(s), &g); err != nil {
-		return nil, fmt.Errorf("decode groups: %w", err)
-	}
-	if len(g) == 0 {
-		return nil, nil
-	}
-	return g, nil
-}
+func decodeGroups(s string) ([]string, error) { return sqlrow.DecodeList(s) }
 
 // placeholders returns "?, ?, …" with n marks.
 func placeholders(n int) string {

@@ -3,44 +3,46 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"strings"
 
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/internal/sqlrow"
 )
 
-const userCols = `id, tenant_id, username, email, email_verified, password_hash, status,
-	must_change_password, groups_json, created_at, updated_at`
+const userCols = sqlrow.UserCols
 
-func scanUser(row scanner) (*actas.User, error) {
-	var (
-		u                actas.User
-		groups           string
-		created, updated int64
-	)
-	if err := row.Scan(&u.ID, &u.TenantID, &u.Username, &u.Email, &u.EmailVerified, &u.PasswordHash, &u.Status,
-		&u.MustChangePassword, &groups, &created, &updated); err != nil {
-		return nil, err
+func scanUser(row scanner) (*actas.User, error) { return sqlrow.ScanUser(row) }
+
+// userInsertQ inserts a user from sqlrow.UserInsertArgs.
+var userInsertQ = `INSERT INTO users (` + strings.Join(sqlrow.UserInsertCols, ", ") + `) VALUES (` +
+	placeholders(len(sqlrow.UserInsertCols)) + `)`
+
+// userUpdateQ writes sqlrow.UserWriteArgs, then the id and tenant id.
+var userUpdateQ = `UPDATE users SET ` + sqlrow.SetList(sqlrow.UserWriteCols, func(int) string { return "?" }) +
+	` WHERE id = ? AND tenant_id = ?`
+
+func insertUser(ctx context.Context, tx *sql.Tx, u *actas.User) error {
+	a, err := sqlrow.UserInsertArgs(u)
+	if err != nil {
+		return err
 	}
-	var err error
-	if u.Groups, err = decodeGroups(groups); err != nil {
-		return nil, err
+	_, err = tx.ExecContext(ctx, userInsertQ, a...)
+	return err
+}
+
+func updateUser(ctx context.Context, tx *sql.Tx, u *actas.User) error {
+	a, err := sqlrow.UserWriteArgs(u)
+	if err != nil {
+		return err
 	}
-	u.CreatedAt, u.UpdatedAt = fromMS(created), fromMS(updated)
-	return &u, nil
+	_, err = tx.ExecContext(ctx, userUpdateQ, append(a, u.ID, u.TenantID)...)
+	return err
 }
 
 // CreateUser stores a new user. The username is unique per tenant as
 // actas.NormalizeUsername folds it.
 func (db *DB) CreateUser(ctx context.Context, u *actas.User) error {
-	groups, err := encodeGroups(u.Groups)
-	if err != nil {
-		return wrap("create user", err)
-	}
-	return wrap("create user", db.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userCols+`, username_key) VALUES (`+placeholders(12)+`)`,
-			u.ID, u.TenantID, u.Username, u.Email, u.EmailVerified, u.PasswordHash, u.Status,
-			u.MustChangePassword, groups, ms(u.CreatedAt), ms(u.UpdatedAt), actas.NormalizeUsername(u.Username))
-		return err
-	}))
+	return wrap("create user", db.write(ctx, func(tx *sql.Tx) error { return insertUser(ctx, tx, u) }))
 }
 
 // User returns the user with this id in this tenant.
@@ -88,15 +90,8 @@ func (db *DB) UpdateUser(ctx context.Context, tenantID, id string, fn func(*acta
 		if err := fn(u); err != nil {
 			return errFn{err}
 		}
-		groups, err := encodeGroups(u.Groups)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET email = ?, email_verified = ?, password_hash = ?,
-			status = ?, must_change_password = ?, groups_json = ?, created_at = ?, updated_at = ?
-			WHERE id = ? AND tenant_id = ?`,
-			u.Email, u.EmailVerified, u.PasswordHash, u.Status, u.MustChangePassword, groups,
-			ms(u.CreatedAt), ms(u.UpdatedAt), id, tenantID); err != nil {
+		u.ID, u.TenantID = id, tenantID
+		if err := updateUser(ctx, tx, u); err != nil {
 			return err
 		}
 		out, err = scanUser(tx.QueryRowContext(ctx, sel, id, tenantID))
@@ -112,14 +107,6 @@ func (db *DB) UpdateUser(ctx context.Context, tenantID, id string, fn func(*acta
 // Audit events naming the user are kept.
 func (db *DB) DeleteUser(ctx context.Context, tenantID, id string) error {
 	return wrap("delete user", db.write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE session_id IN
-			(SELECT id FROM sessions WHERE tenant_id = ? AND user_id = ?)`, tenantID, id); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE tenant_id = ? AND user_id = ?`,
-			tenantID, id); err != nil {
-			return err
-		}
-		return execOne(ctx, tx, `DELETE FROM users WHERE id = ? AND tenant_id = ?`, id, tenantID)
+		return deleteUserTx(ctx, tx, tenantID, id)
 	}))
 }

@@ -60,6 +60,7 @@ var groups = []struct {
 	{"Throttle", throttleTests},
 	{"Probe", probeTests},
 	{"OAuth", oauthTests},
+	{"UserAdmin", userAdminTests},
 }
 
 // base is the suite's clock: every time is base plus an offset.

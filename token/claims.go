@@ -56,6 +56,11 @@ type Claims struct {
 	Act             *Actor   `json:"act,omitempty"`
 	Nonce           string   `json:"nonce,omitempty"` // ID token of a code exchange (SPEC §9)
 	Sid             string   `json:"sid,omitempty"`   // session of an OAuth client's tokens
+	// OIDC standard claims of the ID token from the user's profile
+	// (SPEC §7): firstName, lastName, friendlyName.
+	GivenName  string `json:"given_name,omitempty"`
+	FamilyName string `json:"family_name,omitempty"`
+	Nickname   string `json:"nickname,omitempty"`
 }
 
 // UnmarshalJSON decodes claims as Parse does: names match exactly (not
@@ -98,6 +103,12 @@ func decodeClaims(b []byte) (*Claims, error) {
 			err = jose.DecodeString(v, &c.Iss)
 		case "cognito:username":
 			err = jose.DecodeString(v, &c.CognitoUsername)
+		case "given_name":
+			err = jose.DecodeString(v, &c.GivenName)
+		case "family_name":
+			err = jose.DecodeString(v, &c.FamilyName)
+		case "nickname":
+			err = jose.DecodeString(v, &c.Nickname)
 		case "exp":
 			err = jose.DecodeInt(v, &c.Exp)
 		case "iat":

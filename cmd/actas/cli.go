@@ -131,6 +131,7 @@ func (m *Main) rootCommand() *cobra.Command {
 		m.apikeyCommand(g),
 		m.clientCommand(g),
 		m.userCommand(g),
+		m.groupCommand(g),
 		m.sessionCommand(g),
 		m.auditCommand(g),
 		m.keysCommand(g),

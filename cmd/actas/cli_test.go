@@ -428,10 +428,19 @@ func TestChangesTakeEffectAtOnce(t *testing.T) {
 func TestPasswordMinLength(t *testing.T) {
 	h := newHarness(t)
 	h.createTenant("acme")
-	// Any non-empty password by default, with a warning below 8.
-	out, errOut, code := h.cli("", "user", "create", "--tenant", "acme", "--username", "a", "--password", "pw", "--json")
-	if code != 0 || !strings.Contains(errOut, "warning") || !strings.HasPrefix(out, "{") {
-		t.Fatalf("short password by default: exit %d, stdout %q, stderr %q", code, out, errOut)
+	// At least 8 characters by default (SPEC §8).
+	if _, errOut, code := h.cli("", "user", "create", "--tenant", "acme", "--username", "a", "--password", "pw-7chr"); code != 1 ||
+		strings.TrimSpace(errOut) != "actas: Password must be at least 8 characters" {
+		t.Fatalf("short password by default: exit %d, stderr %q", code, errOut)
+	}
+	out, _, code := h.cli("", "user", "create", "--tenant", "acme", "--username", "a", "--password", "pw-8char", "--json")
+	if code != 0 || !strings.HasPrefix(out, "{") {
+		t.Fatalf("8 characters by default: exit %d, stdout %q", code, out)
+	}
+	for _, bad := range []string{"password_min_length=7", "password_min_length=129"} {
+		if _, _, code := h.cli("", "tenant", "set", "acme", bad); code != 1 {
+			t.Fatalf("tenant set %s: exit %d, want 1", bad, code)
+		}
 	}
 	h.mustCLI(nil, "tenant", "set", "acme", "password_min_length=12")
 	if _, errOut, code := h.cli("", "user", "create", "--tenant", "acme", "--username", "b", "--password", "elevenchars"); code != 1 || !strings.Contains(errOut, "at least 12") {

@@ -234,6 +234,8 @@ func TestOpenAPIContract(t *testing.T) {
 	want(t, c.form(false, pool+"/oauth2/revoke", url.Values{}, key, ten.APIKey), 400)
 	want(t, c.json(true, "POST", "/auth/token", alice, key, ten.APIKey), 401) // refresh of an expired session
 
+	contractUsers(t, c, h, ten) // openapi_users_test.go
+
 	// Every operation of the description was exercised.
 	var missing []string
 	for path, item := range doc.Paths.Map() {

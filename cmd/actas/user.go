@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -24,6 +23,8 @@ type userJSON struct {
 	MustChangePassword bool     `json:"mustChangePassword"`
 	Groups             []string `json:"groups"`
 	CreatedAt          any      `json:"createdAt"`
+	FirstName          string   `json:"firstName"`
+	LastName           string   `json:"lastName"`
 }
 
 func userView(u *actas.User) userJSON {
@@ -31,7 +32,8 @@ func userView(u *actas.User) userJSON {
 	if groups == nil {
 		groups = []string{}
 	}
-	return userJSON{u.ID, u.Username, u.Email, u.EmailVerified, u.Status, u.MustChangePassword, groups, timeOrNil(u.CreatedAt)}
+	return userJSON{u.ID, u.Username, u.Email, u.EmailVerified, u.Status, u.MustChangePassword, groups, timeOrNil(u.CreatedAt),
+		u.FirstName, u.LastName}
 }
 
 // userFlags are --tenant and --username, which name one user.
@@ -76,6 +78,7 @@ func (m *Main) userCommand(g *globals) *cobra.Command {
 		password, email             string
 		stdin, verified, mustChange bool
 		groups                      []string
+		firstName, lastName         string
 	}
 	create := &cobra.Command{
 		Use:   "create --tenant NAME --username U (--password-stdin | --password P) [--email E] [--group G]...",
@@ -90,11 +93,12 @@ func (m *Main) userCommand(g *globals) *cobra.Command {
 				return err
 			}
 			return m.withEnv(cmd, g, func(ctx context.Context, e *env) error {
-				u, err := e.issuer.CreateUser(ctx, userCreateRequest(c.tenant, c.username, pw, c.email, c.verified, c.groups, c.mustChange))
+				r := userCreateRequest(c.tenant, c.username, pw, c.email, c.verified, c.groups, c.mustChange)
+				r.FirstName, r.LastName = c.firstName, c.lastName
+				u, err := e.issuer.CreateUser(ctx, r)
 				if err != nil {
 					return err
 				}
-				m.warnWeak(pw) // after success: a failure prints one line only
 				v := userView(u)
 				return m.emit(g, map[string]any{"sub": v.Sub, "username": v.Username, "groups": v.Groups}, func() {
 					fmt.Fprintf(m.Stdout, "user %s created in tenant %s (sub %s)\n", u.Username, c.tenant, u.ID)
@@ -109,7 +113,9 @@ func (m *Main) userCommand(g *globals) *cobra.Command {
 	f.StringVar(&c.email, "email", "", "email address")
 	f.BoolVar(&c.verified, "email-verified", false, "mark the email address verified")
 	f.BoolVar(&c.mustChange, "must-change-password", false, "refuse sign-in (422) until the password is changed")
-	f.StringArrayVar(&c.groups, "group", nil, "group (repeatable)")
+	f.StringArrayVar(&c.groups, "group", nil, "group (repeatable; created if it does not exist)")
+	f.StringVar(&c.firstName, "first-name", "", "first name (the ID token's given_name)")
+	f.StringVar(&c.lastName, "last-name", "", "last name (the ID token's family_name)")
 
 	var listTenant string
 	list := &cobra.Command{
@@ -244,7 +250,6 @@ func (m *Main) userPasswd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				m.warnWeak(pw)
 				return m.printUser(g, u)
 			})
 		},
@@ -268,11 +273,23 @@ func (m *Main) userGroups(g *globals) *cobra.Command {
 					return err
 				}
 				return m.withEnv(cmd, g, func(ctx context.Context, e *env) error {
+					names := args
+					if op == "add" { // a group that does not exist is created
+						t, err := e.issuer.TenantByName(ctx, uf.tenant)
+						if err != nil {
+							return err
+						}
+						if names, err = e.issuer.EnsureGroupNames(ctx, t, args); err != nil {
+							return err
+						}
+					}
 					u, err := e.issuer.UpdateUser(ctx, uf.tenant, uf.username, func(u *actas.User) error {
 						if op == "add" {
-							u.Groups = append(u.Groups, args...)
+							u.Groups = append(u.Groups, names...)
 						} else {
-							u.Groups = slices.DeleteFunc(u.Groups, func(g string) bool { return slices.Contains(args, g) })
+							u.Groups = slices.DeleteFunc(u.Groups, func(g string) bool {
+								return slices.ContainsFunc(names, func(n string) bool { return actas.GroupKey(n) == actas.GroupKey(g) })
+							})
 						}
 						return nil
 					})
@@ -292,12 +309,4 @@ func (m *Main) userGroups(g *globals) *cobra.Command {
 func userCreateRequest(tenant, username, pw, email string, verified bool, groups []string, mustChange bool) issuer.CreateUserRequest {
 	return issuer.CreateUserRequest{Tenant: tenant, Username: username, Password: pw, Email: email,
 		EmailVerified: verified, Groups: groups, MustChangePassword: mustChange}
-}
-
-// warnWeak warns on stderr about a short password; the tenant's
-// password_min_length setting is what enforces a minimum.
-func (m *Main) warnWeak(pw string) {
-	if n := utf8.RuneCountInString(pw); n > 0 && n < issuer.WeakPasswordLen {
-		fmt.Fprintf(m.Stderr, "warning: the password has fewer than %d characters\n", issuer.WeakPasswordLen)
-	}
 }
