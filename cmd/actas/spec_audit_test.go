@@ -1,0 +1,36 @@
+package main
+
+import (
+	"net/url"
+	"testing"
+)
+
+// Black-box checks of SPEC.md §2–§6 found by an audit against the spec's
+// own wording: each test is a request a client written from SPEC.md sends.
+
+// SPEC §3 names the token-exchange parameters as actor_token,
+// subject_token and subject_token_type. A client that sends exactly those
+// (no actor_token_type) is served: the only actor token actas accepts is
+// an access token, so the missing type means that one. A type that is
+// sent must still be the access-token type.
+func TestTokenExchangeWithoutActorTokenType(t *testing.T) {
+	h, ten, op := impSetup(t)
+	h.lastPool = ten.UserPoolID
+	form := url.Values{
+		"grant_type":         {"urn:ietf:params:oauth:grant-type:token-exchange"},
+		"actor_token":        {str(sessionOf(t, op), "accessToken")},
+		"subject_token":      {"alice"},
+		"subject_token_type": {"urn:actas:params:oauth:token-type:username"},
+	}
+	r := h.exchange(ten.APIKey, form)
+	if r.status != 200 {
+		t.Fatalf("exchange without actor_token_type: %d %s", r.status, r.body)
+	}
+	if c := claimsOf(t, str(r.json(t), "access_token")); c["username"] != "alice" {
+		t.Errorf("claims = %v", c)
+	}
+	form.Set("actor_token_type", "urn:ietf:params:oauth:token-type:id_token")
+	if r := h.exchange(ten.APIKey, form); r.status != 400 || r.json(t)["error"] != "invalid_request" {
+		t.Errorf("wrong actor_token_type: %d %s", r.status, r.body)
+	}
+}
