@@ -34,3 +34,21 @@ func TestTokenExchangeWithoutActorTokenType(t *testing.T) {
 		t.Errorf("wrong actor_token_type: %d %s", r.status, r.body)
 	}
 }
+
+// SPEC §3 refresh: "A refresh token of another tenant: 401 (it does not
+// exist for this API key)". The body of a refresh is "a previous 200
+// response", which carries that tenant's clientId: posting it whole with
+// another tenant's key is still a refresh token of another tenant, 401,
+// not the sign-in rule's 400 for a foreign clientId.
+func TestRefreshWholeResponseOfAnotherTenant(t *testing.T) {
+	h, ten := setup(t) // tenant acme, user alice
+	other := h.createTenant("other")
+	h.createUser("other", "alice", "alice-password")
+	foreign := h.signIn(other.APIKey, "alice", "alice-password")
+	wantError(t, h.do("POST", "/auth/token", foreign, "X-API-Key", ten.APIKey), 401, "Invalid Refresh Token")
+	// The tenant's own previous response still refreshes.
+	own := h.signIn(ten.APIKey, "alice", "alice-password")
+	if r := h.do("POST", "/auth/token", own, "X-API-Key", ten.APIKey); r.status != 200 {
+		t.Fatalf("own refresh: %d %s", r.status, r.body)
+	}
+}
