@@ -2,6 +2,8 @@ package main
 
 import (
 	"net/url"
+	"os"
+	"strings"
 	"testing"
 )
 
@@ -50,5 +52,23 @@ func TestRefreshWholeResponseOfAnotherTenant(t *testing.T) {
 	own := h.signIn(ten.APIKey, "alice", "alice-password")
 	if r := h.do("POST", "/auth/token", own, "X-API-Key", ten.APIKey); r.status != 200 {
 		t.Fatalf("own refresh: %d %s", r.status, r.body)
+	}
+}
+
+// SPEC §6: --db takes sqlite:PATH, a bare PATH, or a postgres:// or
+// postgresql:// URL. Another URL is bad usage (exit 2), not an SQLite
+// file created at a path named like the URL.
+func TestDBOtherURLSchemeIsBadUsage(t *testing.T) {
+	t.Chdir(t.TempDir())
+	h := newHarness(t)
+	for _, spec := range []string{"mysql://db.example/actas", "sqlite3://x.db"} {
+		h.db = spec
+		_, errOut, code := h.cli("", "tenant", "list", "--json")
+		if code != 2 || !strings.Contains(errOut, "--db") {
+			t.Errorf("--db %s: exit %d, %q; want 2 naming --db", spec, code, errOut)
+		}
+	}
+	if ents, _ := os.ReadDir("."); len(ents) != 0 {
+		t.Errorf("files created for a foreign URL: %v", ents)
 	}
 }
