@@ -72,3 +72,28 @@ func TestDBOtherURLSchemeIsBadUsage(t *testing.T) {
 		t.Errorf("files created for a foreign URL: %v", ents)
 	}
 }
+
+// SPEC §6 names endpoint_url among the setting keys of `tenant set` and
+// `tenant show --json`: the settings object carries it beside the others
+// (and endpointUrl stays at the top, as tenant create --json prints it).
+func TestTenantShowJSONHasEndpointURLSetting(t *testing.T) {
+	h := newHarness(t)
+	h.createTenant("acme")
+	h.mustCLI(nil, "tenant", "set", "acme", "endpoint_url=https://api.acme.test/v2")
+	var v struct {
+		EndpointURL string         `json:"endpointUrl"`
+		Settings    map[string]any `json:"settings"`
+	}
+	h.mustCLI(&v, "tenant", "show", "acme")
+	if v.EndpointURL != "https://api.acme.test/v2" || v.Settings["endpoint_url"] != "https://api.acme.test/v2" {
+		t.Fatalf("tenant show --json: endpointUrl %q, settings %v", v.EndpointURL, v.Settings)
+	}
+	for _, k := range []string{"access_ttl", "refresh_ttl", "refresh_rotation", "rotation_grace", "signing_alg",
+		"impersonation_disabled", "impersonation_ttl", "impersonation_require_reason", "throttle_pair_failures",
+		"throttle_ip_failures", "throttle_user_failures", "throttle_max_delay", "key_rotation_period",
+		"key_rotation_delay", "password_min_length"} {
+		if _, ok := v.Settings[k]; !ok {
+			t.Errorf("settings lack %s: %v", k, v.Settings)
+		}
+	}
+}
