@@ -84,10 +84,13 @@ func (s *Server) tokenExchange(w http.ResponseWriter, r *http.Request, c *issuer
 	case form.Get("subject_token_type") != tokenTypeUsername:
 		writeOAuth(w, http.StatusBadRequest, "invalid_request", "subject_token_type must be "+tokenTypeUsername)
 		return
-	case form.Get("actor_token") == "" || form.Get("actor_token_type") == "":
-		writeOAuth(w, http.StatusBadRequest, "invalid_request", "actor_token and actor_token_type are required")
+	case form.Get("actor_token") == "":
+		writeOAuth(w, http.StatusBadRequest, "invalid_request", "actor_token is required")
 		return
-	case form.Get("actor_token_type") != tokenTypeAccess:
+	// SPEC §3 names no actor_token_type: a missing one means the access
+	// token, the only actor token accepted (RFC 8693 wants it sent; a
+	// client that follows the spec does not send it).
+	case form.Get("actor_token_type") != "" && form.Get("actor_token_type") != tokenTypeAccess:
 		writeOAuth(w, http.StatusBadRequest, "invalid_request", "actor_token_type must be "+tokenTypeAccess)
 		return
 	case form.Get("requested_token_type") != "" && form.Get("requested_token_type") != tokenTypeAccess:

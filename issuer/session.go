@@ -230,9 +230,6 @@ var errReuse = errors.New("refresh token reuse")
 // retrying a refresh whose answer it lost).
 func (i *Issuer) Refresh(ctx context.Context, c *Client, r RefreshRequest) (*Result, error) {
 	t := c.Tenant
-	if r.ClientID != "" && r.ClientID != t.ClientID {
-		return nil, errClientID
-	}
 	if r.RefreshToken == "" {
 		return nil, errNoRefresh
 	}
@@ -248,6 +245,12 @@ func (i *Issuer) Refresh(ctx context.Context, c *Client, r RefreshRequest) (*Res
 		return nil, wrap("refresh", err)
 	case s.TenantID != t.ID:
 		return nil, errBadRefresh // it does not exist for this API key
+	}
+	// The clientId is checked only once the token is known to be this
+	// tenant's: another tenant's previous response, posted back whole with
+	// its own clientId, is a foreign refresh token (401), not a bad clientId.
+	if r.ClientID != "" && r.ClientID != t.ClientID {
+		return nil, errClientID
 	}
 	if r.AccessToken != "" {
 		claims, err := i.checkToken(ctx, t, r.AccessToken, actas.KeyUseAccess, now, true, true)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"text/tabwriter"
@@ -195,6 +196,11 @@ func (m *Main) dbSpec(g *globals) string {
 	return defaultDB
 }
 
+// otherURL matches a --db that is a URL (mysql://…). One of another scheme
+// than postgres:// or postgresql:// (or sqlite:, whose PATH is taken as
+// given) is refused rather than taken for a file path named like the URL.
+var otherURL = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://`)
+
 // env is an opened store with the issuer on top.
 type env struct {
 	store  actas.Store
@@ -221,6 +227,8 @@ func (m *Main) open(ctx context.Context, g *globals, publicURL string) (*env, er
 			return nil, fmt.Errorf("open %s: %w", redactDSN(spec), err)
 		}
 		e.store = db // keyFile stays empty: replicas must share ACTAS_MASTER_KEY
+	case otherURL.MatchString(spec) && !strings.HasPrefix(spec, "sqlite:"):
+		return nil, usageError{fmt.Errorf("--db %s: want sqlite:PATH, a bare PATH, or a postgres:// URL", redactDSN(spec))}
 	default:
 		path := strings.TrimPrefix(spec, "sqlite:")
 		if path == "" {

@@ -13,20 +13,26 @@ import (
 )
 
 type tenantJSON struct {
-	Name        string               `json:"name"`
-	UserPoolID  string               `json:"userPoolId"`
-	ClientID    string               `json:"clientId"`
-	Issuer      string               `json:"issuer"`
-	EndpointURL string               `json:"endpointUrl"`
-	Settings    actas.TenantSettings `json:"settings"`
-	CreatedAt   any                  `json:"createdAt"`
+	Name        string       `json:"name"`
+	UserPoolID  string       `json:"userPoolId"`
+	ClientID    string       `json:"clientId"`
+	Issuer      string       `json:"issuer"`
+	EndpointURL string       `json:"endpointUrl"`
+	Settings    settingsJSON `json:"settings"`
+	CreatedAt   any          `json:"createdAt"`
+}
+
+// settingsJSON is every key of tenant set (SPEC §6), endpoint_url included.
+type settingsJSON struct {
+	EndpointURL string `json:"endpoint_url"`
+	actas.TenantSettings
 }
 
 func tenantView(t *actas.Tenant, publicURL string) tenantJSON {
 	return tenantJSON{
 		Name: t.Name, UserPoolID: t.UserPoolID, ClientID: t.ClientID,
 		Issuer: strings.TrimRight(publicURL, "/") + "/" + t.UserPoolID, EndpointURL: t.EndpointURL,
-		Settings: t.Settings.WithDefaults(), CreatedAt: timeOrNil(t.CreatedAt),
+		Settings: settingsJSON{t.EndpointURL, t.Settings.WithDefaults()}, CreatedAt: timeOrNil(t.CreatedAt),
 	}
 }
 
