@@ -57,9 +57,12 @@ func (u *User) InGroup(g string) bool { return slices.Contains(u.Groups, g) }
 const (
 	MaxUsernameLen = 128 // characters, after the PRECIS mapping (username.go)
 	MaxPasswordLen = 1024
-	MaxEmailLen    = 254
-	MaxGroupLen    = 64
-	MaxGroups      = 64
+	// MaxFieldLen bounds every other field of a user, the email included
+	// (SPEC §10: at most 256 bytes each).
+	MaxFieldLen = 256
+	MaxEmailLen = MaxFieldLen
+	MaxGroupLen = 64
+	MaxGroups   = 64
 )
 
 // ValidGroup reports whether g is an acceptable group name.

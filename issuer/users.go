@@ -36,7 +36,7 @@ var (
 )
 
 // MaxFieldLen bounds every free-text field of a user (SPEC §10).
-const MaxFieldLen = 256
+const MaxFieldLen = actas.MaxFieldLen
 
 // Wire statuses of the User object.
 const (

@@ -91,9 +91,28 @@ func TestTenantShowJSONHasEndpointURLSetting(t *testing.T) {
 	for _, k := range []string{"access_ttl", "refresh_ttl", "refresh_rotation", "rotation_grace", "signing_alg",
 		"impersonation_disabled", "impersonation_ttl", "impersonation_require_reason", "throttle_pair_failures",
 		"throttle_ip_failures", "throttle_user_failures", "throttle_max_delay", "key_rotation_period",
-		"key_rotation_delay", "password_min_length"} {
+		"key_rotation_delay", "password_min_length", "access_token_audience"} {
 		if _, ok := v.Settings[k]; !ok {
 			t.Errorf("settings lack %s: %v", k, v.Settings)
 		}
+	}
+}
+
+// SPEC §10: the fields of a user other than the username take at most 256
+// bytes each, the email included (not RFC 5321's 254): 256 is accepted,
+// 257 refused with exit 1 naming the field.
+func TestUserEmailBound(t *testing.T) {
+	h := newHarness(t)
+	h.createTenant("acme")
+	local := strings.Repeat("e", 256-len("@acme.test"))
+	_, errOut, code := h.cli("", "user", "create", "--tenant", "acme", "--username", "u256",
+		"--password", "a fine long secret 1", "--email", local+"@acme.test")
+	if code != 0 {
+		t.Fatalf("256-byte email: exit %d, %q; want 0", code, errOut)
+	}
+	_, errOut, code = h.cli("", "user", "create", "--tenant", "acme", "--username", "u257",
+		"--password", "a fine long secret 1", "--email", "e"+local+"@acme.test")
+	if code != 1 || !strings.Contains(errOut, "email") {
+		t.Fatalf("257-byte email: exit %d, %q; want 1 naming email", code, errOut)
 	}
 }
