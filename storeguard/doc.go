@@ -15,7 +15,9 @@
 //
 // What the guard does not own: mapping driver errors to actas.ErrUnavailable
 // (each store does that by error code), readiness (issuer's write probe)
-// and the answer itself (httpapi). Methods a store gains that the guard
-// does not list pass through unguarded, by embedding; Unwrap returns the
-// store underneath for optional interfaces.
+// and the answer itself (httpapi). Every method of actas.Store is
+// declared on Guard (a test fails if one is only promoted from the
+// embedded store) and guarded, but for PurgeExpired (background work,
+// left to the store's own bound) and Close; Unwrap returns the store
+// underneath for optional interfaces.
 package storeguard
