@@ -29,9 +29,14 @@
 //     escape tells them apart ("s\u0075b" repeats "sub"); integers only
 //     for times (RFC 7519 §2 NumericDate, no fraction or exponent); "aud"
 //     as a string or a one-element array (RFC 7519 §4.1.3).
+//   - Claims, DecodeClaims and Claims.Validate: the one claims type of
+//     actas's tokens (SPEC §4), its strict decoder, and the checks of iss,
+//     token_use, aud or client_id, sub, jti, origin_jti, exp, nbf and iat
+//     with at most MaxSkew of skew. token.Claims and verify.Claims are
+//     types defined from it, so a claim added here reaches both.
 //
-// What it does not do: decide which claims a token must carry or what they
-// must be (token.Claims.Validate and verify.Verifier do), find keys (the
-// caller's lookup), sign, or read JWK Sets. Errors of Verify are *Error of
-// one of four kinds; Sentinels.Wrap gives them a caller's own sentinels.
+// What it does not do: decide what a tenant expects (the caller fills
+// Expect), find keys (the caller's lookup), sign, or read JWK Sets. Errors
+// of Verify and Validate are *Error of one of six kinds; Sentinels.Wrap
+// gives them a caller's own sentinels.
 package jose

@@ -69,17 +69,20 @@ func errorf(kind error, format string, args ...any) error {
 	return &Error{Kind: kind, Detail: fmt.Sprintf(format, args...)}
 }
 
-// Sentinels are a caller's own errors for the four kinds of Error, so that
-// a package can keep its API's sentinels while Verify does the work.
+// Sentinels are a caller's own errors for the kinds of Error, so that a
+// package can keep its API's sentinels while Verify and Claims.Validate
+// do the work.
 type Sentinels struct {
 	Malformed, UnknownKey, Algorithm, Signature error
+	InvalidClaims, Expired                      error
 }
 
-// Wrap returns err, an error of Verify, wrapping the caller's sentinel for
-// its kind instead of jose's, with the same detail: the text reads
-// "<sentinel>: <detail>", or is the sentinel itself when there is no
-// detail. It reuses err, which Verify made for this call alone. An error
-// that is not an *Error of a known kind is returned unchanged.
+// Wrap returns err, an error of Verify or Claims.Validate, wrapping the
+// caller's sentinel for its kind instead of jose's, with the same detail:
+// the text reads "<sentinel>: <detail>", or is the sentinel itself when
+// there is no detail. It reuses err, which was made for this call alone.
+// An error that is not an *Error of a kind s has a sentinel for is
+// returned unchanged.
 func (s *Sentinels) Wrap(err error) error {
 	e, ok := err.(*Error)
 	if !ok {
@@ -95,7 +98,14 @@ func (s *Sentinels) Wrap(err error) error {
 		kind = s.Algorithm
 	case ErrSignature:
 		kind = s.Signature
+	case ErrInvalidClaims:
+		kind = s.InvalidClaims
+	case ErrExpired:
+		kind = s.Expired
 	default:
+		return err
+	}
+	if kind == nil {
 		return err
 	}
 	if e.Detail == "" {

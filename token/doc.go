@@ -21,7 +21,8 @@
 //     holds. The JWS and strict-JSON checks are package jose's, shared
 //     with verify so that both refuse exactly the same tokens.
 //   - Claims.Validate: iss, token_use, aud or client_id, exp, nbf and iat
-//     with at most 60 s of skew (SPEC §4).
+//     with at most 60 s of skew (SPEC §4); the claims type, its decoder
+//     and these checks are package jose's, shared with verify.
 //
 // Where the neighbours take over: which key is active, when the next key
 // starts signing and when a retired key leaves JWKS is rotation policy in

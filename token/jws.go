@@ -162,4 +162,7 @@ var joseErrors = jose.Sentinels{
 	UnknownKey: ErrUnknownKey,
 	Algorithm:  ErrAlgorithm,
 	Signature:  ErrSignature,
+
+	InvalidClaims: ErrInvalidClaims,
+	Expired:       ErrExpired,
 }

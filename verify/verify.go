@@ -32,16 +32,19 @@ var (
 	ErrUnavailable = errors.New("verify: revocation status unavailable")
 )
 
-// joseErrors gives jose.Verify's errors this package's sentinels.
+// joseErrors gives jose.Verify's and jose.Claims.Validate's errors this package's sentinels.
 var joseErrors = jose.Sentinels{
 	Malformed:  ErrMalformed,
 	UnknownKey: ErrUnknownKey,
 	Algorithm:  ErrAlgorithm,
 	Signature:  ErrSignature,
+
+	InvalidClaims: ErrInvalidClaims,
+	Expired:       ErrExpired,
 }
 
 // MaxSkew is the largest clock skew allowed on exp, nbf and iat.
-const MaxSkew = 60 * time.Second
+const MaxSkew = jose.MaxSkew
 
 // Defaults of Config.
 const (
@@ -237,10 +240,11 @@ func (v *Verifier) verify(raw, use string) (*Claims, error) {
 	if err != nil {
 		return nil, joseErrors.Wrap(err)
 	}
-	c, err := decodeClaims(payload)
+	jc, err := jose.DecodeClaims(payload)
 	if err != nil {
 		return nil, fmt.Errorf("%w: payload: %v", ErrMalformed, err)
 	}
+	c := (*Claims)(jc)
 	if use == "" {
 		use = c.TokenUse
 	}
@@ -256,43 +260,17 @@ func (v *Verifier) verify(raw, use string) (*Claims, error) {
 	return c, nil
 }
 
-// validate checks the claims (SPEC §4; RFC 7519 §4.1). Times are whole
-// seconds: expired from exp + skew on; not yet valid while nbf or iat is
-// more than skew ahead.
+// validate checks the claims (SPEC §4; RFC 7519 §4.1) as jose.Claims.Validate
+// does. Times are whole seconds: expired from exp + skew on; not yet valid
+// while nbf or iat is more than skew ahead.
 func (v *Verifier) validate(c *Claims, use string) error {
-	now := v.cfg.Now().Unix()
-	bad := func(what string) error { return fmt.Errorf("%w: %s", ErrInvalidClaims, what) }
-	switch {
-	case c.Iss != v.cfg.Issuer:
-		return bad("iss does not match")
-	case use != "id" && use != "access":
-		return bad("token_use is not id or access")
-	case c.TokenUse != use:
-		return bad("token_use does not match")
-	case use == "id" && c.Aud != v.cfg.ClientID:
-		return bad("aud does not match")
-	case use == "access" && c.ClientID != v.cfg.ClientID:
-		return bad("client_id does not match")
-	case c.Sub == "":
-		return bad("sub is empty")
-	case c.Jti == "":
-		return bad("jti is empty")
-	case c.OriginJti == "":
-		return bad("origin_jti is empty")
-	case c.Exp <= 0:
-		return bad("exp is missing")
-	case c.Iat <= 0:
-		return bad("iat is missing")
-	case c.Exp <= c.Iat:
-		return bad("exp is not after iat")
-	case c.Iat > now+v.skew:
-		return bad("iat is in the future")
-	case c.Nbf != 0 && c.Nbf > now+v.skew:
-		return bad("nbf is in the future")
-	case c.Exp <= now-v.skew:
-		return ErrExpired
-	}
-	return nil
+	return joseErrors.Wrap((*jose.Claims)(c).Validate(jose.Expect{
+		Issuer:   v.cfg.Issuer,
+		ClientID: v.cfg.ClientID,
+		TokenUse: use,
+		Now:      v.cfg.Now(),
+		Skew:     v.cfg.Skew,
+	}))
 }
 
 // key returns the key for kid, fetching the JWKS again if kid is unknown
