@@ -22,10 +22,32 @@ type Store interface {
 	ClientStore         // OAuth clients (oauthclient.go)
 	AuthCodeStore       // authorization codes and their grants
 	BrowserSessionStore // browser-session cookies
+	TenantChangeStore   // tenantchange.go
+	GroupStore          // group.go
+	UserAdminStore      // group.go
+	TenantStore
+	APIKeyStore
+	UserStore
+	SessionStore
+	RevocationStore
+	SigningKeyStore
+	AuditStore
 
-	TenantChangeStore // tenantchange.go
-	GroupStore        // group.go
-	UserAdminStore    // group.go
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// The storage roles Store is made of, one per kind of record, in the way
+// of fosite's storage interfaces: a consumer that needs one asks for that
+// one, and a fake of it is a few lines. The contract on Store holds for
+// every method of every role. A new kind of record (groups, OAuth clients,
+// authorization codes, browser sessions) is a new role in its own file,
+// embedded in Store with one line.
+
+// TenantStore holds tenants, and the version of the configuration
+// servers cache (tenants, API keys, signing keys).
+type TenantStore interface {
 	// CreateTenant stores a tenant together with its first API key and
 	// its first signing keys, atomically.
 	CreateTenant(ctx context.Context, t *Tenant, key *APIKey, keys []*SigningKey) error
@@ -37,6 +59,15 @@ type Store interface {
 	// returns an error nothing is written and that error is returned.
 	UpdateTenant(ctx context.Context, id string, fn func(*Tenant) error) (*Tenant, error)
 
+	// ConfigVersion returns a number that changes, in the same transaction,
+	// with every change to tenants, API keys (except TouchAPIKey) and
+	// signing keys, and with nothing else. Servers cache those and check
+	// this one number per request.
+	ConfigVersion(ctx context.Context) (int64, error)
+}
+
+// APIKeyStore holds tenants' API keys.
+type APIKeyStore interface {
 	CreateAPIKey(ctx context.Context, k *APIKey) error
 	APIKey(ctx context.Context, id string) (*APIKey, error)
 	APIKeys(ctx context.Context, tenantID string) ([]*APIKey, error)
@@ -45,7 +76,10 @@ type Store interface {
 	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
 	// TouchAPIKey records that the key was used at the given time.
 	TouchAPIKey(ctx context.Context, id string, at time.Time) error
+}
 
+// UserStore holds a tenant's users.
+type UserStore interface {
 	// CreateUser fails with ErrConflict if the tenant already has a user
 	// with the same username compared case-insensitively.
 	CreateUser(ctx context.Context, u *User) error
@@ -59,7 +93,10 @@ type Store interface {
 	// DeleteUser removes a user. Its sessions must have been revoked first
 	// by the caller; the store deletes them with the user.
 	DeleteUser(ctx context.Context, tenantID, id string) error
+}
 
+// SessionStore holds sessions and their refresh tokens.
+type SessionStore interface {
 	// CreateSession stores a session, its first refresh token (nil for a
 	// session that cannot be refreshed) and an audit event describing it
 	// (nil for none), atomically: there is never a session without its
@@ -84,12 +121,25 @@ type Store interface {
 	// ParentID), and appends a Revocation for each. It returns the
 	// sessions it revoked (none if all were already revoked).
 	RevokeSessions(ctx context.Context, q RevokeQuery, at time.Time, reason string) ([]*Session, error)
+
+	// PurgeExpired deletes sessions (with their refresh tokens) and
+	// revocations whose ExpiresAt is before now. Audit events are kept.
+	// It returns how many sessions and revocations it deleted.
+	PurgeExpired(ctx context.Context, now time.Time) (sessions, revocations int, err error)
+}
+
+// RevocationStore holds the revocations of single tokens and the feed of
+// every revocation (RevokeSessions appends to it too).
+type RevocationStore interface {
 	// RevokeToken appends a Revocation for a single token id (jti).
 	RevokeToken(ctx context.Context, r *Revocation) error
 	// Revocations returns, in Seq order, up to limit revocations with Seq
 	// greater than after that have not expired at now.
 	Revocations(ctx context.Context, after int64, now time.Time, limit int) ([]*Revocation, error)
+}
 
+// SigningKeyStore holds tenants' signing keys, sealed.
+type SigningKeyStore interface {
 	CreateSigningKey(ctx context.Context, k *SigningKey) error
 	// SigningKeys returns a tenant's keys in every state, oldest first.
 	SigningKeys(ctx context.Context, tenantID string) ([]*SigningKey, error)
@@ -97,25 +147,13 @@ type Store interface {
 	// atomically (rotation changes several at once). Keys fn appends are
 	// created.
 	UpdateSigningKeys(ctx context.Context, tenantID string, fn func([]*SigningKey) ([]*SigningKey, error)) ([]*SigningKey, error)
+}
 
+// AuditStore holds the audit log.
+type AuditStore interface {
 	AppendAudit(ctx context.Context, ev *AuditEvent) error
 	// AuditEvents returns matching events in ID order.
 	AuditEvents(ctx context.Context, f AuditFilter) ([]*AuditEvent, error)
-
-	// PurgeExpired deletes sessions (with their refresh tokens) and
-	// revocations whose ExpiresAt is before now. Audit events are kept.
-	// It returns how many sessions and revocations it deleted.
-	PurgeExpired(ctx context.Context, now time.Time) (sessions, revocations int, err error)
-
-	// ConfigVersion returns a number that changes, in the same transaction,
-	// with every change to tenants, API keys (except TouchAPIKey) and
-	// signing keys, and with nothing else. Servers cache those and check
-	// this one number per request.
-	ConfigVersion(ctx context.Context) (int64, error)
-
-	// Ping checks that the database answers.
-	Ping(ctx context.Context) error
-	Close() error
 }
 
 // SessionFilter selects sessions. Empty fields match everything;
