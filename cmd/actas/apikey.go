@@ -46,7 +46,7 @@ func (m *Main) apikeyCommand(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				keys, err := e.store.APIKeys(ctx, t.ID)
+				keys, err := e.issuer.APIKeys(ctx, t.ID)
 				if err != nil {
 					return err
 				}

@@ -35,14 +35,14 @@ func (m *Main) auditCommand(g *globals) *cobra.Command {
 					}
 					f.TenantID = t.ID
 				}
-				ts, err := e.store.Tenants(ctx)
+				ts, err := e.issuer.Tenants(ctx)
 				if err != nil {
 					return err
 				}
 				for _, t := range ts {
 					names[t.ID] = t.Name
 				}
-				events, err := e.store.AuditEvents(ctx, f)
+				events, err := e.issuer.AuditEvents(ctx, f)
 				if err != nil {
 					return err
 				}

@@ -82,9 +82,11 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		fmt.Fprintf(m.Stderr, "actas: %s\n", oneLine(ce.Error()))
 		return exitUsage
 	}
+	// Flag errors arrive as usageError (SetFlagErrorFunc below). A command
+	// line naming no command fails cobra's lookup with an untyped error:
+	// ask the lookup again rather than read the error's text.
 	var ue usageError
-	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") ||
-		strings.HasPrefix(err.Error(), "unknown flag") || strings.HasPrefix(err.Error(), "required flag") {
+	if _, _, lookupErr := root.Find(args); errors.As(err, &ue) || lookupErr != nil {
 		fmt.Fprintf(m.Stderr, "actas: %v\nRun 'actas --help' for usage.\n", err)
 		return exitUsage
 	}
@@ -244,11 +246,10 @@ func (m *Main) open(ctx context.Context, g *globals, publicURL string) (*env, er
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
 		e.store, e.sqlite = db, db
-		keyFile = filepath.Join(filepath.Dir(path), "master.key")
+		keyFile = filepath.Join(filepath.Dir(path), token.MasterKeyFileName)
 	}
 	master, err := m.masterKey(keyFile, func() (bool, error) {
-		ts, err := e.store.TenantsAfter(ctx, "", 1) // one row, whatever the tenant count
-		return len(ts) > 0, err
+		return issuer.HoldsSealedKeys(ctx, e.store)
 	})
 	if err != nil {
 		e.store.Close()
@@ -294,70 +295,14 @@ func (m *Main) masterKey(keyFile string, hasKeys func() (bool, error)) ([]byte, 
 	if keyFile == "" {
 		return nil, errors.New("ACTAS_MASTER_KEY is required on PostgreSQL: every replica must share it (actas keys genmaster prints one)")
 	}
-	b, err := os.ReadFile(keyFile)
-	if err == nil {
-		k, err := token.ParseMasterKey(strings.TrimSpace(string(b)))
-		if err != nil {
-			return nil, fmt.Errorf("master key file %s: %w", keyFile, err)
-		}
-		return k, nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("read master key file: %w", err)
-	}
-	if hasKeys != nil {
-		if has, err := hasKeys(); err != nil {
-			return nil, err
-		} else if has {
-			return nil, fmt.Errorf("ACTAS_MASTER_KEY is not set and %s does not exist, but the database already holds keys sealed under a master key: set ACTAS_MASTER_KEY or restore the file", keyFile)
-		}
-	}
-	s := token.GenerateMasterKey()
-	created, err := createKeyFile(keyFile, s)
+	k, created, err := token.LoadMasterKeyFile(keyFile, hasKeys)
 	if err != nil {
 		return nil, err
 	}
-	if !created { // another process made it first: use theirs
-		return m.masterKey(keyFile, nil)
+	if created {
+		fmt.Fprintf(m.Stderr, "WARNING: ACTAS_MASTER_KEY is not set; generated a master key in %s: anyone who can read it can decrypt the signing keys; set ACTAS_MASTER_KEY in production.\n", keyFile)
 	}
-	fmt.Fprintf(m.Stderr, "WARNING: ACTAS_MASTER_KEY is not set; generated a master key in %s: anyone who can read it can decrypt the signing keys; set ACTAS_MASTER_KEY in production.\n", keyFile)
-	k, _ := token.ParseMasterKey(s)
 	return k, nil
-}
-
-// createKeyFile writes a new master key file durably and only if none
-// exists: two processes starting together on a new data directory must
-// not each make a key and seal keys under the one that loses. It reports
-// false if the file already existed.
-func createKeyFile(path, key string) (bool, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".master.key.*")
-	if err != nil {
-		return false, fmt.Errorf("write master key file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err == nil {
-		_, err = tmp.WriteString(key + "\n")
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return false, fmt.Errorf("write master key file: %w", err)
-	}
-	// link fails if path exists: an atomic create-if-absent of a complete file.
-	if err := os.Link(tmp.Name(), path); errors.Is(err, os.ErrExist) {
-		return false, nil
-	} else if err != nil {
-		return false, fmt.Errorf("write master key file: %w", err)
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		_ = d.Sync() // make the new name durable too
-		d.Close()
-	}
-	return true, nil
 }
 
 // withEnv opens the store for one command, runs fn with the command's

@@ -38,7 +38,7 @@ func (m *Main) keysCommand(g *globals) *cobra.Command {
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return m.withEnv(cmd, g, func(ctx context.Context, e *env) error {
-				ts, err := e.store.Tenants(ctx)
+				ts, err := e.issuer.Tenants(ctx)
 				if err != nil {
 					return err
 				}
@@ -53,7 +53,7 @@ func (m *Main) keysCommand(g *globals) *cobra.Command {
 				var rows [][]string
 				now := m.Now()
 				for _, t := range ts {
-					keys, err := e.store.SigningKeys(ctx, t.ID)
+					keys, err := e.issuer.SigningKeys(ctx, t.ID)
 					if err != nil {
 						return err
 					}

@@ -235,7 +235,7 @@ func (m *Main) migrateCommand(g *globals) *cobra.Command {
 // devSetup creates, on an empty database, a demo tenant with an
 // impersonator and an ordinary user, and prints what to paste.
 func (m *Main) devSetup(ctx context.Context, iss *issuer.Issuer, publicURL string) error {
-	tenants, err := iss.Store().Tenants(ctx)
+	tenants, err := iss.Tenants(ctx)
 	if err != nil {
 		return err
 	}

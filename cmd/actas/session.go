@@ -58,7 +58,7 @@ func (m *Main) sessionCommand(g *globals) *cobra.Command {
 				if !all {
 					f.ActiveAt = m.Now()
 				}
-				list, err := e.store.Sessions(ctx, f)
+				list, err := e.issuer.Sessions(ctx, f)
 				if err != nil {
 					return err
 				}

@@ -75,7 +75,7 @@ func (m *Main) tenantCommand(g *globals) *cobra.Command {
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return m.withEnv(cmd, g, func(ctx context.Context, e *env) error {
-				ts, err := e.store.Tenants(ctx)
+				ts, err := e.issuer.Tenants(ctx)
 				if err != nil {
 					return err
 				}

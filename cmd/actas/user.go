@@ -131,7 +131,7 @@ func (m *Main) userCommand(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				users, err := e.store.Users(ctx, t.ID)
+				users, err := e.issuer.Users(ctx, t.ID)
 				if err != nil {
 					return err
 				}
