@@ -334,7 +334,7 @@ func TestThrottleMixedFromTwoAddresses(t *testing.T) {
 func TestThrottleWaitIsBounded(t *testing.T) {
 	p := DefaultThrottle
 	p.PairThreshold = 1
-	p.MaxWait = 20 * time.Millisecond
+	p.MaxWait = time.Minute // phase 1: the waiter must still be waiting when it is counted
 	p.MaxWaiting = 1
 	th := newThrottle(p)
 	now := time.Unix(1_700_000_000, 0)
@@ -342,24 +342,37 @@ func TestThrottleWaitIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+
+	// The queue is bounded: with one attempt waiting, the next is refused.
+	ctx1, cancel1 := context.WithCancel(context.Background())
 	waited := make(chan error, 1)
 	go func() {
-		_, _, err := th.reserve(context.Background(), p, "t", "alice", "192.0.2.1", now, nil)
+		_, _, err := th.reserve(ctx1, p, "t", "alice", "192.0.2.1", now, nil)
 		waited <- err
 	}()
-	for {
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
 		th.mu.Lock()
 		w := th.waiting
 		th.mu.Unlock()
 		if w == 1 {
 			break
 		}
-		time.Sleep(time.Millisecond)
+		if time.Now().After(deadline) {
+			t.Fatal("the first waiter never started waiting")
+		}
 	}
 	if _, _, err := th.reserve(context.Background(), p, "t", "alice", "192.0.2.1", now, nil); !errors.Is(err, errThrottleBusy) {
 		t.Fatalf("second waiter with MaxWaiting 1: %v, want busy", err)
 	}
-	if err := <-waited; !errors.Is(err, errThrottleBusy) {
+	cancel1()
+	if err := <-waited; !errors.Is(err, context.Canceled) {
+		t.Fatalf("waiter whose context ended: %v, want context.Canceled", err)
+	}
+
+	// The wait is bounded in time: past MaxWait the attempt is refused busy.
+	short := p
+	short.MaxWait = 20 * time.Millisecond
+	if _, _, err := th.reserve(context.Background(), short, "t", "alice", "192.0.2.1", now, nil); !errors.Is(err, errThrottleBusy) {
 		t.Fatalf("waiter past MaxWait: %v, want busy", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
