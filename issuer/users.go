@@ -44,15 +44,6 @@ const (
 	StatusDisabled = "disabled"
 )
 
-// canonicalUsername is the one place this API checks and folds a
-// username, so that the rules of actas can change behind it.
-func canonicalUsername(u string) (string, bool) {
-	if !actas.ValidUsername(u) {
-		return "", false
-	}
-	return actas.NormalizeUsername(u), true
-}
-
 // checkNewPassword applies the tenant's password policy (SPEC §8).
 func checkNewPassword(t *actas.Tenant, username, pw string) error {
 	err := password.Policy{MinLength: t.Settings.PasswordMinLength}.Check(pw, username)
@@ -200,8 +191,9 @@ func (i *Issuer) CreateUserBy(ctx context.Context, c *Caller, r NewUser) (*actas
 	if err := authorize(c, "", false); err != nil {
 		return deny(err)
 	}
-	if _, ok := canonicalUsername(r.Username); !ok {
-		return deny(actas.Errorf(actas.EINVALID, "username must be 1-%d bytes of UTF-8 with no control characters or surrounding spaces", actas.MaxUsernameLen))
+	username, err := actas.CanonicalUsername(r.Username)
+	if err != nil {
+		return deny(actas.Errorf(actas.EINVALID, "%s", err.Error()))
 	}
 	if r.Password == "" {
 		return deny(actas.Errorf(actas.EINVALID, "password is required"))
@@ -211,7 +203,7 @@ func (i *Issuer) CreateUserBy(ctx context.Context, c *Caller, r NewUser) (*actas
 	}
 	now := i.now()
 	u := &actas.User{
-		ID: actas.NewID(), TenantID: t.ID, Username: r.Username, Email: r.Email, Status: actas.UserActive,
+		ID: actas.NewID(), TenantID: t.ID, Username: username, Email: r.Email, Status: actas.UserActive,
 		MustChangePassword: r.MustChangePassword == nil || *r.MustChangePassword, CreatedAt: now, UpdatedAt: now,
 	}
 	for _, f := range r.Profile.fields(u) {
@@ -230,10 +222,10 @@ func (i *Issuer) CreateUserBy(ctx context.Context, c *Caller, r NewUser) (*actas
 		return deny(err)
 	}
 	u.Groups = groups
-	if err := checkNewPassword(t, r.Username, r.Password); err != nil {
+	if err := checkNewPassword(t, username, r.Password); err != nil {
 		return deny(err)
 	}
-	if _, err := i.store.UserByUsername(ctx, t.ID, r.Username); err == nil {
+	if _, err := i.store.UserByUsername(ctx, t.ID, username); err == nil {
 		return deny(errUserExists)
 	}
 	if u.PasswordHash, err = i.hashPassword(ctx, r.Password); err != nil {
