@@ -235,18 +235,18 @@ func (s *Server) searchUsers(w http.ResponseWriter, r *http.Request, c *issuer.C
 }
 
 type profileJSON struct {
-	FirstName    *string `json:"firstName"`
-	LastName     *string `json:"lastName"`
-	FriendlyName *string `json:"friendlyName"`
-	Company      *string `json:"company"`
-	Country      *string `json:"country"`
-	Contact      *string `json:"contact"`
-	Phone        *string `json:"phone"`
+	FirstName    *string    `json:"firstName"`
+	LastName     *string    `json:"lastName"`
+	FriendlyName *string    `json:"friendlyName"`
+	Company      *string    `json:"company"`
+	Country      *string    `json:"country"`
+	Contact      *phoneText `json:"contact"`
+	Phone        *phoneText `json:"phone"`
 }
 
 func (p profileJSON) profile() issuer.Profile {
 	return issuer.Profile{FirstName: p.FirstName, LastName: p.LastName, FriendlyName: p.FriendlyName,
-		Company: p.Company, Country: p.Country, Contact: p.Contact, Phone: p.Phone}
+		Company: p.Company, Country: p.Country, Contact: p.Contact.text(), Phone: p.Phone.text()}
 }
 
 type createUserJSON struct {

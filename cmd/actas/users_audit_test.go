@@ -33,3 +33,24 @@ func TestCreateUserHTTPCanonicalUsername(t *testing.T) {
 		t.Fatalf("mixed scripts: %d %s", r.status, r.body)
 	}
 }
+
+// The original API types contact and phone as numbers (UserUpdateRequest):
+// a v1 client sending 1234567890 gets it stored as its text, not a 400.
+func TestUserContactAsNumber(t *testing.T) {
+	h := newHarness(t)
+	e := newUserEnv(t, h)
+	h.serve()
+	e.signIn()
+	r := h.do("PATCH", "/user/"+e.userID, map[string]any{"contact": 1234567890, "phone": "+1 555"}, e.userHdr...)
+	if u := r.json(t); r.status != 200 || str(u, "contact") != "1234567890" || str(u, "phone") != "+1 555" {
+		t.Fatalf("PATCH contact number: %d %s", r.status, r.body)
+	}
+	r = h.do("POST", "/user", map[string]any{"username": "num", "password": "Zq8!xkLm#9a", "phone": 5551234}, e.adminHdr...)
+	if r.status != 200 {
+		t.Fatalf("POST phone number: %d %s", r.status, r.body)
+	}
+	if u := h.do("GET", "/user/"+str(r.json(t), "userId"), nil, e.adminHdr...).json(t); str(u, "phone") != "5551234" {
+		t.Fatalf("phone = %v", u["phone"])
+	}
+	wantError(t, h.do("PATCH", "/user/"+e.userID, map[string]any{"contact": true}, e.userHdr...), 400, "Request body is not valid JSON")
+}
