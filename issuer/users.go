@@ -185,8 +185,9 @@ type NewUser struct {
 // CreateUserBy is POST /user.
 func (i *Issuer) CreateUserBy(ctx context.Context, c *Caller, r NewUser) (*actas.User, error) {
 	t := c.Client.Tenant
+	subject := r.Username // the canonical form once it is known
 	deny := func(err error) (*actas.User, error) {
-		return nil, i.denied(ctx, c, actas.ActionUserCreate, "", r.Username, err)
+		return nil, i.denied(ctx, c, actas.ActionUserCreate, "", subject, err)
 	}
 	if err := authorize(c, "", false); err != nil {
 		return deny(err)
@@ -195,6 +196,7 @@ func (i *Issuer) CreateUserBy(ctx context.Context, c *Caller, r NewUser) (*actas
 	if err != nil {
 		return deny(actas.Errorf(actas.EINVALID, "%s", err.Error()))
 	}
+	subject = username
 	if r.Password == "" {
 		return deny(actas.Errorf(actas.EINVALID, "password is required"))
 	}
@@ -578,8 +580,12 @@ func (i *Issuer) AuditPage(ctx context.Context, c *Caller, q AuditQuery) ([]*act
 	if q.Limit < 1 || q.Limit > 1000 {
 		return nil, 0, actas.Errorf(actas.EINVALID, "limit must be between 1 and 1000")
 	}
+	subject := q.Subject // a username: its canonical form is the one recorded (SPEC §10)
+	if subject != "" {
+		subject = actas.NormalizeUsername(subject)
+	}
 	evs, err := i.store.AuditEvents(ctx, actas.AuditFilter{
-		TenantID: c.Client.Tenant.ID, Action: q.Action, Since: q.Since, Subject: q.Subject,
+		TenantID: c.Client.Tenant.ID, Action: q.Action, Since: q.Since, Subject: subject,
 		BeforeID: q.BeforeID, Limit: q.Limit + 1, NewestFirst: true,
 	})
 	if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -53,4 +54,25 @@ func TestUserContactAsNumber(t *testing.T) {
 		t.Fatalf("phone = %v", u["phone"])
 	}
 	wantError(t, h.do("PATCH", "/user/"+e.userID, map[string]any{"contact": true}, e.userHdr...), 400, "Request body is not valid JSON")
+}
+
+// GET /audit?subject= takes a username in any form that maps to it, and
+// a refused creation is recorded under the canonical name (SPEC §10).
+func TestAuditSubjectCanonical(t *testing.T) {
+	h := newHarness(t)
+	e := newUserEnv(t, h)
+	h.serve()
+	e.signIn()
+	if r := h.do("POST", "/user", map[string]any{"username": "Carol", "password": "Zq8!xkLm#9a"}, e.adminHdr...); r.status != 200 {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	wantError(t, h.do("POST", "/user", map[string]any{"username": "CAROL", "password": "Zq8!xkLm#9a"}, e.adminHdr...), 409, "User already exists")
+	for _, q := range []string{"carol", "CAROL", "Ｃａｒｏｌ"} {
+		r := h.do("GET", "/audit?action=user_create&subject="+url.QueryEscape(q), nil, e.adminHdr...)
+		b := string(r.body)
+		if r.status != 200 || !strings.Contains(b, `"outcome":"allowed"`) || !strings.Contains(b, `"outcome":"denied"`) ||
+			strings.Contains(b, `"subject":"CAROL"`) {
+			t.Fatalf("audit subject=%s: %d %s", q, r.status, b)
+		}
+	}
 }
