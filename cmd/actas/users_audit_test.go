@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Black-box audit of SPEC §7 and §10 over real HTTP: what a test written
@@ -74,5 +75,26 @@ func TestAuditSubjectCanonical(t *testing.T) {
 			strings.Contains(b, `"subject":"CAROL"`) {
 			t.Fatalf("audit subject=%s: %d %s", q, r.status, b)
 		}
+	}
+}
+
+// An expired token is 401 Unauthorized on every form of §7's
+// authentication, and on POST /auth/password (SPEC §7, §8).
+func TestUsersAPIExpiredToken(t *testing.T) {
+	h := newHarness(t)
+	e := newUserEnv(t, h)
+	h.serve()
+	e.signIn()
+	key := e.tn.APIKey
+	s := sessionOf(t, e.admin)
+	h.clock.Advance(61 * time.Minute) // past the default 1h access token lifetime
+	for _, hs := range [][]string{
+		e.adminHdr,
+		{"X-API-Key", key, "Authorization", str(s, "authorization")},
+		{"X-API-Key", key, "Authorization", "Bearer " + str(s, "accessToken")},
+	} {
+		wantError(t, h.do("GET", "/user", nil, hs...), 401, "Unauthorized")
+		wantError(t, h.do("GET", "/security/groups", nil, hs...), 401, "Unauthorized")
+		wantError(t, h.do("POST", "/auth/password", map[string]any{"previousPassword": adminPW, "proposedPassword": "Zq8!xkLm#9a"}, hs...), 401, "Unauthorized")
 	}
 }
