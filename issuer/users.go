@@ -162,8 +162,11 @@ func (i *Issuer) SearchUsers(ctx context.Context, c *Caller, text, after string,
 	if limit < 1 || limit > 100 {
 		return nil, errBadLimit
 	}
-	if len(text) > MaxFieldLen || len(after) > actas.MaxUsernameLen {
+	if len(text) > MaxFieldLen {
 		return nil, actas.Errorf(actas.EINVALID, "searchText is longer than %d bytes", MaxFieldLen)
+	}
+	if len(after) > actas.MaxUsernameBytes { // a username is 128 characters, of up to 4 bytes
+		return nil, actas.Errorf(actas.EINVALID, "after is longer than any username (%d bytes)", actas.MaxUsernameBytes)
 	}
 	us, err := i.store.SearchUsers(ctx, c.Client.Tenant.ID, text, after, limit)
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/actas-dev/actas"
 )
 
 // Black-box audit of SPEC §7 and §10 over real HTTP: what a test written
@@ -96,5 +98,29 @@ func TestUsersAPIExpiredToken(t *testing.T) {
 		wantError(t, h.do("GET", "/user", nil, hs...), 401, "Unauthorized")
 		wantError(t, h.do("GET", "/security/groups", nil, hs...), 401, "Unauthorized")
 		wantError(t, h.do("POST", "/auth/password", map[string]any{"previousPassword": adminPW, "proposedPassword": "Zq8!xkLm#9a"}, hs...), 401, "Unauthorized")
+	}
+}
+
+// Search pages on past a username of 128 characters of two bytes each:
+// ?after= takes any username (SPEC §7, §10), not only 128 bytes.
+func TestSearchAfterLongUsername(t *testing.T) {
+	h := newHarness(t)
+	e := newUserEnv(t, h)
+	long, next := strings.Repeat("é", 128), strings.Repeat("é", 127)+"ö"
+	h.createUser("acme", long, userPW)
+	h.createUser("acme", next, userPW)
+	h.serve()
+	e.signIn()
+	r := h.do("GET", "/user/search/"+url.PathEscape("é")+"?limit=1", nil, e.adminHdr...)
+	if r.status != 200 || !strings.Contains(string(r.body), `"username":"`+long+`"`) {
+		t.Fatalf("first page: %d %s", r.status, r.body)
+	}
+	r = h.do("GET", "/user/search/"+url.PathEscape("é")+"?limit=1&after="+url.QueryEscape(long), nil, e.adminHdr...)
+	if r.status != 200 || !strings.Contains(string(r.body), `"username":"`+next+`"`) {
+		t.Fatalf("next page: %d %s", r.status, r.body)
+	}
+	r = h.do("GET", "/user/search/a?after="+strings.Repeat("a", actas.MaxUsernameBytes+1), nil, e.adminHdr...)
+	if r.status != 400 || !strings.Contains(string(r.body), "after") {
+		t.Fatalf("an after no username can be: %d %s", r.status, r.body)
 	}
 }
