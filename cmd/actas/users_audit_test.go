@@ -124,3 +124,23 @@ func TestSearchAfterLongUsername(t *testing.T) {
 		t.Fatalf("an after no username can be: %d %s", r.status, r.body)
 	}
 }
+
+// A refused impersonation of a name in another form is found by
+// GET /audit?subject= of the user's name (SPEC §7 audit, §10 usernames).
+func TestAuditSubjectOfRefusedImpersonation(t *testing.T) {
+	h := newHarness(t)
+	e := newUserEnv(t, h)
+	h.createUser("acme", "imp", userPW, "--group", "impersonator")
+	h.serve()
+	e.signIn()
+	key := e.tn.APIKey
+	ih := hdr(key, h.signIn(key, "imp", userPW))
+	// root holds admin, which imp lacks: 422.
+	if r := h.do("POST", "/auth/impersonate", map[string]any{"username": "ROOT"}, ih...); r.status != 422 {
+		t.Fatalf("impersonate ROOT: %d %s", r.status, r.body)
+	}
+	r := h.do("GET", "/audit?action=impersonate&subject=root", nil, e.adminHdr...)
+	if !strings.Contains(string(r.body), `"outcome":"denied"`) || !strings.Contains(string(r.body), `"subject":"root"`) {
+		t.Fatalf("audit: %d %s", r.status, r.body)
+	}
+}
