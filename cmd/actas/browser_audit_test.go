@@ -31,3 +31,42 @@ func TestBrowserSignInUserinfoSchemeCase(t *testing.T) {
 		}
 	}
 }
+
+// An OAuth client that authenticates itself (SPEC §9: no X-API-Key for
+// its grants) and names a grant actas does not offer is told so:
+// 400 unsupported_grant_type (RFC 6749 §5.2), not an API-key challenge.
+// Wrong credentials stay invalid_client 401.
+func TestBrowserSignInUnsupportedGrant(t *testing.T) {
+	e := newOIDCEnv(t)
+	web := e.client(t, "web", false, "https://web.example/cb")
+	spa := e.client(t, "spa", true, "http://127.0.0.1/cb")
+	token := "/" + e.ti.UserPoolID + "/oauth2/token"
+	form := "application/x-www-form-urlencoded"
+	basic := func(id, secret string) string {
+		req, _ := http.NewRequest("GET", "/", nil)
+		req.SetBasicAuth(id, secret)
+		return req.Header.Get("Authorization")
+	}
+	for _, c := range []struct {
+		name    string
+		body    string
+		headers []string
+		status  int
+		error   string
+	}{
+		{"basic", "grant_type=client_credentials", []string{"Authorization", basic(web.cfg.ClientID, web.cfg.ClientSecret)}, 400, "unsupported_grant_type"},
+		{"post", "grant_type=password&client_id=" + web.cfg.ClientID + "&client_secret=" + web.cfg.ClientSecret, nil, 400, "unsupported_grant_type"},
+		{"public", "grant_type=implicit&client_id=" + spa.cfg.ClientID, nil, 400, "unsupported_grant_type"},
+		{"no grant_type", "client_id=" + spa.cfg.ClientID, nil, 400, "invalid_request"},
+		{"wrong secret", "grant_type=client_credentials", []string{"Authorization", basic(web.cfg.ClientID, "wrong")}, 401, "invalid_client"},
+		{"no credentials", "grant_type=client_credentials", nil, 401, "invalid_client"},
+	} {
+		r := e.h.do("POST", token, c.body, append(c.headers, "Content-Type", form)...)
+		if r.status != c.status || str(r.json(t), "error") != c.error {
+			t.Errorf("%s: %d %s, want %d %s", c.name, r.status, r.body, c.status, c.error)
+		}
+		if c.status == 401 && r.header.Get("WWW-Authenticate") == "" {
+			t.Errorf("%s: 401 without WWW-Authenticate", c.name)
+		}
+	}
+}
