@@ -70,3 +70,35 @@ func TestBrowserSignInUnsupportedGrant(t *testing.T) {
 		}
 	}
 }
+
+// Introspection answers "with the token's claims" (SPEC §3): for an
+// access token of a tenant with access_token_audience (§6) that includes
+// its aud, and for a code flow's token its sid (§9).
+func TestBrowserSignInIntrospectAudienceSid(t *testing.T) {
+	e := newOIDCEnv(t)
+	e.h.mustCLI(nil, "tenant", "set", "acme", "access_token_audience=https://api.acme.example")
+	web := e.client(t, "web", false, "https://web.example/cb")
+	b := newBrowser(t)
+	f := web.start(t)
+	tok, _ := e.exchange(t, web, f, e.signIn(t, b, web, f, "alice", "correct horse battery"))
+	access := claimsOf(t, tok.AccessToken)
+	if str(access, "aud") != "https://api.acme.example" || str(access, "sid") == "" {
+		t.Fatalf("access token aud %v sid %v, want the tenant's audience and a session", access["aud"], access["sid"])
+	}
+	r := e.h.do("POST", "/"+e.ti.UserPoolID+"/oauth2/introspect", "token="+tok.AccessToken,
+		"X-API-Key", e.ti.APIKey, "Content-Type", "application/x-www-form-urlencoded")
+	in := r.json(t)
+	if in["active"] != true || str(in, "aud") != "https://api.acme.example" || str(in, "sid") != str(access, "sid") ||
+		str(in, "client_id") != web.cfg.ClientID {
+		t.Errorf("introspection = %s, want active with aud %q, sid %q and client_id %q", r.body, "https://api.acme.example", access["sid"], web.cfg.ClientID)
+	}
+	// Without the setting an access token has no aud, nor its introspection.
+	e.h.mustCLI(nil, "tenant", "set", "acme", "access_token_audience=")
+	f = web.start(t)
+	tok, _ = e.exchange(t, web, f, e.codeOf(t, web, f, b.get(f.url)))
+	r = e.h.do("POST", "/"+e.ti.UserPoolID+"/oauth2/introspect", "token="+tok.AccessToken,
+		"X-API-Key", e.ti.APIKey, "Content-Type", "application/x-www-form-urlencoded")
+	if in := r.json(t); in["active"] != true || in["aud"] != nil || claimsOf(t, tok.AccessToken)["aud"] != nil {
+		t.Errorf("introspection without access_token_audience = %s, want no aud", r.body)
+	}
+}
