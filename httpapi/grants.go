@@ -46,9 +46,19 @@ func (s *Server) postOAuthToken(w http.ResponseWriter, r *http.Request) {
 	gt := form.Get("grant_type")
 	g, ok := grants[gt]
 	if !ok {
-		// As before the OAuth clients' grants existed, a request naming
-		// none of them is the API key's: authenticated first.
-		if _, ok := s.tenantAPIKey(w, r, t); !ok || !checkFormClientID(w, t, form) {
+		// A request naming none of the grants is authenticated first: by
+		// the OAuth client's own credentials when it presents them
+		// without an API key (SPEC §9), else by the API key as before.
+		if oauthClientRequest(r, t, form) {
+			cc, err := clientCredentials(r, form)
+			if err == nil {
+				err = s.Issuer.AuthenticateClient(r.Context(), t, cc)
+			}
+			if err != nil {
+				s.writeGrantError(w, r, t, err)
+				return
+			}
+		} else if _, ok := s.tenantAPIKey(w, r, t); !ok || !checkFormClientID(w, t, form) {
 			return
 		}
 		if gt == "" {
@@ -66,6 +76,17 @@ func (s *Server) postOAuthToken(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	g.handle(s, w, r, t, c, form)
+}
+
+// oauthClientRequest tells whether a token request without an X-API-Key
+// carries an OAuth client's credentials: an Authorization header
+// (client_secret_basic) or a client_id other than the tenant's.
+func oauthClientRequest(r *http.Request, t *actas.Tenant, form url.Values) bool {
+	if r.Header.Get("X-API-Key") != "" {
+		return false
+	}
+	id := form.Get("client_id")
+	return r.Header.Get("Authorization") != "" || (id != "" && id != t.ClientID)
 }
 
 // codeResponse is the token response of the two grants (RFC 6749 §5.1,

@@ -418,7 +418,11 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setTenant(r, t.Name)
-	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	// The scheme is case-insensitive (RFC 7235 §2.1).
+	scheme, raw, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if ok = ok && strings.EqualFold(scheme, "Bearer"); !ok {
+		raw = ""
+	}
 	if !ok && r.Method == http.MethodPost && r.Header.Get("Authorization") == "" {
 		if form, err := readForm(r); err == nil {
 			raw = form.Get("access_token")

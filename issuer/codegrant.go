@@ -32,6 +32,13 @@ type ClientCredentials struct {
 	SecretSent bool // client_secret_basic or client_secret_post
 }
 
+// AuthenticateClient checks a client's credentials alone, for a token
+// request refused after the client is known (unsupported_grant_type).
+func (i *Issuer) AuthenticateClient(ctx context.Context, t *actas.Tenant, c ClientCredentials) error {
+	_, err := i.authenticateClient(ctx, t, c.ID, c.Secret, c.SecretSent)
+	return err
+}
+
 // CodeRequest is a parsed authorization_code grant.
 type CodeRequest struct {
 	Client       ClientCredentials

@@ -94,6 +94,7 @@ type Introspection struct {
 	Iss       string       `json:"iss,omitempty"`
 	Jti       string       `json:"jti,omitempty"`
 	OriginJti string       `json:"origin_jti,omitempty"`
+	Sid       string       `json:"sid,omitempty"`
 	TokenUse  string       `json:"token_use,omitempty"`
 	AuthTime  int64        `json:"auth_time,omitempty"`
 	Groups    []string     `json:"cognito:groups,omitempty"`
@@ -132,10 +133,11 @@ func (i *Issuer) Introspect(ctx context.Context, c *Client, raw string) (*Intros
 			in := &Introspection{
 				Active: true, Sub: cl.Sub, Iss: cl.Iss, Exp: cl.Exp, Iat: cl.Iat, Nbf: cl.Nbf,
 				Jti: cl.Jti, OriginJti: cl.OriginJti, TokenUse: cl.TokenUse, AuthTime: cl.AuthTime,
-				Groups: cl.Groups, Act: cl.Act,
+				Groups: cl.Groups, Act: cl.Act, Sid: cl.Sid,
 			}
 			if use == actas.KeyUseAccess {
 				in.ClientID, in.Username, in.Scope, in.TokenType = cl.ClientID, cl.Username, cl.Scope, "Bearer"
+				in.Aud = cl.Aud // the tenant's access_token_audience, if set (SPEC §6)
 			} else {
 				in.ClientID, in.Aud, in.Username = cl.Aud, cl.Aud, cl.CognitoUsername
 			}
