@@ -54,7 +54,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, actas.Errorf(actas.ENOTFOUND, "Not Found"))
 	})
-	return s.middleware(s.withUsers(mux)) // SPEC §7 and POST /auth/password (users.go)
+	return s.middleware(s.withCORS(s.withUsers(mux))) // CORS (cors.go); SPEC §7 and POST /auth/password (users.go)
 }
 
 func (s *Server) methodNotAllowed(allow string) http.HandlerFunc {

@@ -50,6 +50,7 @@ type Issuer struct {
 
 	cache    *tenantCache // tenants, API keys and public signing keys (tenantcache.go)
 	rotation rotationScan // the automatic key rotation's progress (keyrotation.go)
+	cors     *corsOrigins // allowed web origins per tenant (corsorigins.go)
 }
 
 // apiKeyTouchGap: "last used" is recorded at most this often per key, so
@@ -79,6 +80,7 @@ func New(c Config) *Issuer {
 		seen:      newSeenTokens(seenCapacity),
 		throttle:  newThrottle(*c.Throttle),
 		cache:     newTenantCache(c.Store, c.TenantCache),
+		cors:      newCORSOrigins(),
 	}
 	i.keys = newKeyring(c.Store, c.Sealer, i.cache, c.SigningKeyCache)
 	return i

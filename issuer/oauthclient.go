@@ -72,6 +72,7 @@ func (i *Issuer) CreateClient(ctx context.Context, r CreateClientRequest) (*acta
 	if err := i.store.CreateOAuthClient(ctx, c); err != nil {
 		return nil, "", wrap("create client", err)
 	}
+	i.cors.invalidate(t.ID)
 	return c, secret, nil
 }
 
@@ -119,6 +120,7 @@ func (i *Issuer) DeleteClient(ctx context.Context, tenant, id string) error {
 		return err
 	}
 	err = i.store.DeleteOAuthClient(ctx, t.ID, id)
+	i.cors.invalidate(t.ID)
 	if errors.Is(err, actas.ErrNotFound) {
 		return errNoClient
 	}
