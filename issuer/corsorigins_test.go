@@ -1,6 +1,8 @@
 package issuer
 
 import (
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,4 +81,32 @@ func TestCORSOriginsBounded(t *testing.T) {
 	if len(c.byTenant) > maxCORSTenants {
 		t.Fatalf("%d tenants cached, want at most %d", len(c.byTenant), maxCORSTenants)
 	}
+}
+
+// FuzzCORSOrigin: whatever redirect URI is registered, an origin it
+// admits is a bare origin (no user information, path, query or
+// fragment) on the registered URI's scheme and host.
+func FuzzCORSOrigin(f *testing.F) {
+	f.Add("https://app.example/cb", "https://app.example")
+	f.Add("http://127.0.0.1/cb", "http://127.0.0.1:5173")
+	f.Add("http://[::1]/cb", "http://[::1]:1")
+	f.Add("https://App.Example:443/cb", "https://app.example")
+	f.Add("https://app.example:8443/cb?x=1", "https://app.example:8443@evil")
+	f.Fuzz(func(t *testing.T, reg, origin string) {
+		if checkRedirectURI(reg) != nil {
+			return
+		}
+		e := corsEntryOf([]*actas.OAuthClient{{RedirectURIs: []string{reg}}}, time.Time{})
+		if !e.allows(origin) {
+			return
+		}
+		o, err := url.Parse(origin)
+		if err != nil || o.User != nil || o.Path != "" || o.RawQuery != "" || o.Fragment != "" || strings.Contains(origin, "@") {
+			t.Fatalf("%q admits %q, which is not a bare origin", reg, origin)
+		}
+		r, _ := url.Parse(reg)
+		if o.Scheme != strings.ToLower(r.Scheme) || o.Hostname() != strings.ToLower(r.Hostname()) {
+			t.Fatalf("%q admits %q, another scheme or host", reg, origin)
+		}
+	})
 }
