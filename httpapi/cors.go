@@ -29,6 +29,7 @@ const corsMaxAge = 10 * 60
 // corsRoute is what one CORS-enabled endpoint allows.
 type corsRoute struct {
 	methods string // Access-Control-Allow-Methods
+	expose  string // Access-Control-Expose-Headers of actual answers, if any
 	public  bool   // a public document: any origin, "*"
 }
 
@@ -37,7 +38,7 @@ var corsRoutes = map[string]corsRoute{
 	".well-known/openid-configuration": {methods: "GET, HEAD", public: true},
 	".well-known/jwks.json":            {methods: "GET, HEAD", public: true},
 	"oauth2/token":                     {methods: "POST"},
-	"oauth2/userinfo":                  {methods: "GET, POST"},
+	"oauth2/userinfo":                  {methods: "GET, POST", expose: "WWW-Authenticate"}, // its 401 says why there
 	"oauth2/revoke":                    {methods: "POST"},
 }
 
@@ -86,6 +87,9 @@ func (s *Server) withCORS(next http.Handler) http.Handler {
 		if preflight {
 			writePreflight(w, r, route, "Authorization, Content-Type")
 			return
+		}
+		if route.expose != "" {
+			h.Set("Access-Control-Expose-Headers", route.expose)
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -175,6 +175,12 @@ func TestBrowserCORSTokenExchange(t *testing.T) {
 	if ui.StatusCode != 200 || ui.Header.Get("Access-Control-Allow-Origin") != spaOrigin {
 		t.Fatalf("userinfo from the SPA: %d, Access-Control-Allow-Origin %q", ui.StatusCode, ui.Header.Get("Access-Control-Allow-Origin"))
 	}
+	// Its 401 lets the SPA read why (RFC 6750 §3).
+	ui = corsDo(t, "GET", e.ti.Issuer+"/oauth2/userinfo", spaOrigin, map[string]string{"Authorization": "Bearer x"}, "")
+	if ui.StatusCode != 401 || ui.Header.Get("Access-Control-Allow-Origin") != spaOrigin ||
+		ui.Header.Get("Access-Control-Expose-Headers") != "WWW-Authenticate" {
+		t.Fatalf("userinfo with a bad token from the SPA: %d %v, want 401 exposing WWW-Authenticate", ui.StatusCode, ui.Header)
+	}
 	// Another origin is answered as ever, without CORS: the browser
 	// keeps the answer from that page.
 	ui = corsDo(t, "GET", e.ti.Issuer+"/oauth2/userinfo", "https://evil.example", bearer, "")
