@@ -3,41 +3,22 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/internal/sqlrow"
 )
-
-const tenantCols = `id, name, user_pool_id, client_id, endpoint_url, settings, created_at`
-
-func scanTenant(row scanner) (*actas.Tenant, error) {
-	var (
-		t        actas.Tenant
-		settings string
-		created  int64
-	)
-	if err := row.Scan(&t.ID, &t.Name, &t.UserPoolID, &t.ClientID, &t.EndpointURL, &settings, &created); err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal([]byte(settings), &t.Settings); err != nil {
-		return nil, fmt.Errorf("decode settings: %w", err)
-	}
-	t.CreatedAt = fromMS(created)
-	return &t, nil
-}
 
 // CreateTenant stores a tenant, its first API key (if any) and its first
 // signing keys in one transaction.
 func (db *DB) CreateTenant(ctx context.Context, t *actas.Tenant, key *actas.APIKey, keys []*actas.SigningKey) error {
-	settings, err := json.Marshal(t.Settings)
+	a, err := sqlrow.TenantArgs(t)
 	if err != nil {
 		return fmt.Errorf("create tenant: %w", err)
 	}
 	return wrap("create tenant", db.write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tenants (`+tenantCols+`) VALUES (`+placeholders(7)+`)`,
-			t.ID, t.Name, t.UserPoolID, t.ClientID, t.EndpointURL, string(settings), ms(t.CreatedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, tenantInsertQ, a...); err != nil {
 			return err
 		}
 		if key != nil {
@@ -54,8 +35,15 @@ func (db *DB) CreateTenant(ctx context.Context, t *actas.Tenant, key *actas.APIK
 	}))
 }
 
+var (
+	tenantInsertQ = `INSERT INTO tenants (` + sqlrow.TenantCols + `) VALUES (` + placeholders(len(sqlrow.TenantWriteCols)+1) + `)`
+	tenantSelectQ = `SELECT ` + sqlrow.TenantCols + ` FROM tenants WHERE `
+	tenantUpdateQ = `UPDATE tenants SET ` + sqlrow.SetList(sqlrow.TenantWriteCols, func(int) string { return "?" }) +
+		` WHERE id = ?`
+)
+
 func (db *DB) tenantWhere(ctx context.Context, op, where string, arg any) (*actas.Tenant, error) {
-	t, err := scanTenant(db.readRow(ctx, `SELECT `+tenantCols+` FROM tenants WHERE `+where, arg))
+	t, err := scanTenant(db.readRow(ctx, tenantSelectQ+where, arg))
 	if err != nil {
 		return nil, wrap(op, err)
 	}
@@ -79,7 +67,7 @@ func (db *DB) TenantByPoolID(ctx context.Context, poolID string) (*actas.Tenant,
 
 // Tenants returns every tenant, by name.
 func (db *DB) Tenants(ctx context.Context) ([]*actas.Tenant, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+tenantCols+` FROM tenants ORDER BY name`)
+	rows, err := db.r.QueryContext(ctx, `SELECT `+sqlrow.TenantCols+` FROM tenants ORDER BY name`)
 	if err != nil {
 		return nil, wrap("tenants", err)
 	}
@@ -89,7 +77,7 @@ func (db *DB) Tenants(ctx context.Context) ([]*actas.Tenant, error) {
 
 // UpdateTenant reads, modifies and writes a tenant in one transaction.
 func (db *DB) UpdateTenant(ctx context.Context, id string, fn func(*actas.Tenant) error) (*actas.Tenant, error) {
-	const sel = `SELECT ` + tenantCols + ` FROM tenants WHERE id = ?`
+	sel := tenantSelectQ + `id = ?`
 	var out *actas.Tenant
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		t, err := scanTenant(tx.QueryRowContext(ctx, sel, id))
@@ -99,13 +87,11 @@ func (db *DB) UpdateTenant(ctx context.Context, id string, fn func(*actas.Tenant
 		if err := fn(t); err != nil {
 			return errFn{err}
 		}
-		settings, err := json.Marshal(t.Settings)
+		a, err := sqlrow.TenantArgs(t)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET name = ?, user_pool_id = ?, client_id = ?,
-			endpoint_url = ?, settings = ?, created_at = ? WHERE id = ?`,
-			t.Name, t.UserPoolID, t.ClientID, t.EndpointURL, string(settings), ms(t.CreatedAt), id); err != nil {
+		if _, err := tx.ExecContext(ctx, tenantUpdateQ, append(a[1:], id)...); err != nil {
 			return err
 		}
 		out, err = scanTenant(tx.QueryRowContext(ctx, sel, id))
@@ -210,3 +196,5 @@ func collect[T any](rows *sql.Rows, scan func(scanner) (*T, error)) ([]*T, error
 	}
 	return out, rows.Err()
 }
+
+func scanTenant(row scanner) (*actas.Tenant, error) { return sqlrow.ScanTenant(row) }

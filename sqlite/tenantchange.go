@@ -26,7 +26,7 @@ func (db *DB) ConfigChanges(ctx context.Context, after int64, limit int) ([]acta
 
 // TenantsAfter implements actas.TenantChangeStore.
 func (db *DB) TenantsAfter(ctx context.Context, afterID string, limit int) ([]*actas.Tenant, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id > ? ORDER BY id LIMIT ?`, afterID, limit)
+	rows, err := db.r.QueryContext(ctx, tenantSelectQ+`id > ? ORDER BY id LIMIT ?`, afterID, limit)
 	if err != nil {
 		return nil, wrap("tenants after", err)
 	}
