@@ -113,23 +113,11 @@ func (db *DB) UpdateTenant(ctx context.Context, id string, fn func(*actas.Tenant
 	return out, nil
 }
 
-const apiKeyCols = `id, tenant_id, name, hash, created_at, last_used_at, revoked_at`
-
-func scanAPIKey(row scanner) (*actas.APIKey, error) {
-	var (
-		k                      actas.APIKey
-		created, used, revoked int64
-	)
-	if err := row.Scan(&k.ID, &k.TenantID, &k.Name, &k.Hash, &created, &used, &revoked); err != nil {
-		return nil, err
-	}
-	k.CreatedAt, k.LastUsedAt, k.RevokedAt = fromMS(created), fromMS(used), fromMS(revoked)
-	return &k, nil
-}
+func scanAPIKey(row scanner) (*actas.APIKey, error) { return sqlrow.ScanAPIKey(row) }
 
 func insertAPIKey(ctx context.Context, q querier, k *actas.APIKey) error {
-	_, err := q.Exec(ctx, `INSERT INTO api_keys (`+apiKeyCols+`) VALUES (`+placeholders(1, 7)+`)`,
-		k.ID, k.TenantID, k.Name, blob(k.Hash), ms(k.CreatedAt), ms(k.LastUsedAt), ms(k.RevokedAt))
+	_, err := q.Exec(ctx, `INSERT INTO api_keys (`+sqlrow.APIKeyCols+`) VALUES (`+placeholders(1, 7)+`)`,
+		sqlrow.APIKeyArgs(k)...)
 	return err
 }
 
@@ -145,7 +133,7 @@ func (db *DB) APIKey(ctx context.Context, id string) (*actas.APIKey, error) {
 	var k *actas.APIKey
 	err := db.read(ctx, func(ctx context.Context, q querier) error {
 		var err error
-		k, err = scanAPIKey(q.QueryRow(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE id = $1`, id))
+		k, err = scanAPIKey(q.QueryRow(ctx, `SELECT `+sqlrow.APIKeyCols+` FROM api_keys WHERE id = $1`, id))
 		return err
 	})
 	if err != nil {
@@ -158,7 +146,7 @@ func (db *DB) APIKey(ctx context.Context, id string) (*actas.APIKey, error) {
 func (db *DB) APIKeys(ctx context.Context, tenantID string) ([]*actas.APIKey, error) {
 	var out []*actas.APIKey
 	err := db.read(ctx, func(ctx context.Context, q querier) error {
-		rows, err := q.Query(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE tenant_id = $1
+		rows, err := q.Query(ctx, `SELECT `+sqlrow.APIKeyCols+` FROM api_keys WHERE tenant_id = $1
 			ORDER BY created_at, id COLLATE "C"`, tenantID)
 		if err != nil {
 			return err

@@ -103,23 +103,11 @@ func (db *DB) UpdateTenant(ctx context.Context, id string, fn func(*actas.Tenant
 	return out, nil
 }
 
-const apiKeyCols = `id, tenant_id, name, hash, created_at, last_used_at, revoked_at`
-
-func scanAPIKey(row scanner) (*actas.APIKey, error) {
-	var (
-		k                      actas.APIKey
-		created, used, revoked int64
-	)
-	if err := row.Scan(&k.ID, &k.TenantID, &k.Name, &k.Hash, &created, &used, &revoked); err != nil {
-		return nil, err
-	}
-	k.CreatedAt, k.LastUsedAt, k.RevokedAt = fromMS(created), fromMS(used), fromMS(revoked)
-	return &k, nil
-}
+func scanAPIKey(row scanner) (*actas.APIKey, error) { return sqlrow.ScanAPIKey(row) }
 
 func insertAPIKey(ctx context.Context, tx *sql.Tx, k *actas.APIKey) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+apiKeyCols+`) VALUES (`+placeholders(7)+`)`,
-		k.ID, k.TenantID, k.Name, blob(k.Hash), ms(k.CreatedAt), ms(k.LastUsedAt), ms(k.RevokedAt))
+	_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+sqlrow.APIKeyCols+`) VALUES (`+placeholders(7)+`)`,
+		sqlrow.APIKeyArgs(k)...)
 	return err
 }
 
@@ -132,7 +120,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *actas.APIKey) error {
 
 // APIKey returns the API key with this id.
 func (db *DB) APIKey(ctx context.Context, id string) (*actas.APIKey, error) {
-	k, err := scanAPIKey(db.readRow(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE id = ?`, id))
+	k, err := scanAPIKey(db.readRow(ctx, `SELECT `+sqlrow.APIKeyCols+` FROM api_keys WHERE id = ?`, id))
 	if err != nil {
 		return nil, wrap("api key", err)
 	}
@@ -141,7 +129,7 @@ func (db *DB) APIKey(ctx context.Context, id string) (*actas.APIKey, error) {
 
 // APIKeys returns a tenant's API keys, oldest first.
 func (db *DB) APIKeys(ctx context.Context, tenantID string) ([]*actas.APIKey, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE tenant_id = ?
+	rows, err := db.r.QueryContext(ctx, `SELECT `+sqlrow.APIKeyCols+` FROM api_keys WHERE tenant_id = ?
 		ORDER BY created_at, id`, tenantID)
 	if err != nil {
 		return nil, wrap("api keys", err)
