@@ -7,28 +7,18 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/internal/sqlrow"
 )
 
-const signingKeyCols = `kid, tenant_id, key_use, alg, state, private_enc, public_der, created_at, activate_at,
-	retire_until`
+func scanSigningKey(row scanner) (*actas.SigningKey, error) { return sqlrow.ScanSigningKey(row) }
 
-func scanSigningKey(row scanner) (*actas.SigningKey, error) {
-	var (
-		k                         actas.SigningKey
-		created, activate, retire int64
-	)
-	if err := row.Scan(&k.KID, &k.TenantID, &k.Use, &k.Alg, &k.State, &k.PrivateEnc, &k.PublicDER,
-		&created, &activate, &retire); err != nil {
-		return nil, err
-	}
-	k.CreatedAt, k.ActivateAt, k.RetireUntil = fromMS(created), fromMS(activate), fromMS(retire)
-	return &k, nil
-}
+// signingKeyUpdateQ writes the SigningKeyWriteCols of one key, by kid and tenant.
+var signingKeyUpdateQ = `UPDATE signing_keys SET ` + sqlrow.SetList(sqlrow.SigningKeyWriteCols, pgPlaceholder) +
+	fmt.Sprintf(` WHERE kid = $%d AND tenant_id = $%d`, len(sqlrow.SigningKeyWriteCols)+1, len(sqlrow.SigningKeyWriteCols)+2)
 
 func insertSigningKey(ctx context.Context, q querier, k *actas.SigningKey) error {
-	_, err := q.Exec(ctx, `INSERT INTO signing_keys (`+signingKeyCols+`) VALUES (`+placeholders(1, 10)+`)`,
-		k.KID, k.TenantID, k.Use, k.Alg, k.State, blob(k.PrivateEnc), blob(k.PublicDER),
-		ms(k.CreatedAt), ms(k.ActivateAt), ms(k.RetireUntil))
+	_, err := q.Exec(ctx, `INSERT INTO signing_keys (`+sqlrow.SigningKeyCols+`) VALUES (`+placeholders(1, 10)+`)`,
+		sqlrow.SigningKeyArgs(k)...)
 	return err
 }
 
@@ -41,7 +31,7 @@ func (db *DB) CreateSigningKey(ctx context.Context, k *actas.SigningKey) error {
 
 // signingKeysQuery lists a tenant's keys, oldest first; keys created in
 // the same millisecond come by kid.
-const signingKeysQuery = `SELECT ` + signingKeyCols + ` FROM signing_keys WHERE tenant_id = $1
+var signingKeysQuery = `SELECT ` + sqlrow.SigningKeyCols + ` FROM signing_keys WHERE tenant_id = $1
 	ORDER BY created_at, kid COLLATE "C"`
 
 func signingKeys(ctx context.Context, q querier, tenantID string) ([]*actas.SigningKey, error) {
@@ -101,11 +91,7 @@ func (db *DB) UpdateSigningKeys(ctx context.Context, tenantID string, fn func([]
 				}
 				continue
 			}
-			if _, err := tx.Exec(ctx, `UPDATE signing_keys SET key_use = $1, alg = $2, state = $3,
-				private_enc = $4, public_der = $5, created_at = $6, activate_at = $7, retire_until = $8
-				WHERE kid = $9 AND tenant_id = $10`,
-				k.Use, k.Alg, k.State, blob(k.PrivateEnc), blob(k.PublicDER), ms(k.CreatedAt),
-				ms(k.ActivateAt), ms(k.RetireUntil), k.KID, tenantID); err != nil {
+			if _, err := tx.Exec(ctx, signingKeyUpdateQ, append(sqlrow.SigningKeyArgs(k)[2:], k.KID, tenantID)...); err != nil {
 				return err
 			}
 		}
