@@ -13,53 +13,16 @@ import (
 	"github.com/actas-dev/actas/internal/sqlrow"
 )
 
-const sessionCols = `id, tenant_id, user_id, auth_time, expires_at, last_refresh_at, revoked_at, revoke_reason,
-	client_ip, user_agent, refreshable, refresh_generation, rotated_at, impersonator_id, parent_id, reason,
-	created_at`
+const sessionCols = sqlrow.SessionCols
 
-// sessionRow holds the columns of sessionCols while they are scanned.
-type sessionRow struct {
-	s                                             actas.Session
-	auth, expires, refreshed, revoked, rot, creat int64
-	gen                                           int32
-}
-
-func (r *sessionRow) dest() []any {
-	s := &r.s
-	return []any{&s.ID, &s.TenantID, &s.UserID, &r.auth, &r.expires, &r.refreshed, &r.revoked, &s.RevokeReason,
-		&s.ClientIP, &s.UserAgent, &s.Refreshable, &r.gen, &r.rot, &s.ImpersonatorID, &s.ParentID,
-		&s.Reason, &r.creat}
-}
-
-func (r *sessionRow) session() *actas.Session {
-	s := r.s
-	s.RefreshGeneration = int(r.gen)
-	s.AuthTime, s.ExpiresAt, s.LastRefreshAt = fromMS(r.auth), fromMS(r.expires), fromMS(r.refreshed)
-	s.RevokedAt, s.RotatedAt, s.CreatedAt = fromMS(r.revoked), fromMS(r.rot), fromMS(r.creat)
-	return &s
-}
-
-func scanSession(row scanner) (*actas.Session, error) {
-	var r sessionRow
-	if err := row.Scan(r.dest()...); err != nil {
-		return nil, err
-	}
-	return r.session(), nil
-}
-
-// sessionArgs returns the values of sessionCols after id and tenant_id.
-func sessionArgs(s *actas.Session) []any {
-	return []any{s.UserID, ms(s.AuthTime), ms(s.ExpiresAt), ms(s.LastRefreshAt), ms(s.RevokedAt),
-		s.RevokeReason, s.ClientIP, s.UserAgent, s.Refreshable, int32(s.RefreshGeneration), ms(s.RotatedAt),
-		s.ImpersonatorID, s.ParentID, s.Reason, ms(s.CreatedAt)}
-}
+func scanSession(row scanner) (*actas.Session, error) { return sqlrow.ScanSession(row) }
 
 func insertRefreshToken(ctx context.Context, tx pgx.Tx, sessionID string, rt *actas.RefreshToken) error {
-	if rt.SessionID != "" && rt.SessionID != sessionID {
-		return fmt.Errorf("refresh token belongs to session %q, not %q", rt.SessionID, sessionID)
+	a, err := sqlrow.RefreshTokenArgs(sessionID, rt)
+	if err != nil {
+		return err
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO refresh_tokens (hash, session_id, generation, created_at)
-		VALUES ($1, $2, $3, $4)`, blob(rt.Hash), sessionID, int32(rt.Generation), ms(rt.CreatedAt))
+	_, err = tx.Exec(ctx, `INSERT INTO refresh_tokens (`+sqlrow.RefreshTokenCols+`) VALUES ($1, $2, $3, $4)`, a...)
 	return err
 }
 
@@ -84,7 +47,11 @@ func (db *DB) CreateSession(ctx context.Context, s *actas.Session, rt *actas.Ref
 				return err
 			}
 		}
-		a := append([]any{s.ID, s.TenantID}, sessionArgs(s)...)
+		a, err := sqlrow.SessionArgs(s)
+		if err != nil {
+			return err
+		}
+		a = append([]any{s.ID, s.TenantID}, a...)
 		if _, err := tx.Exec(ctx, `INSERT INTO sessions (`+sessionCols+`) VALUES (`+
 			placeholders(1, len(a))+`)`, a...); err != nil {
 			return err
@@ -128,32 +95,16 @@ func (db *DB) Session(ctx context.Context, id string) (*actas.Session, error) {
 // SessionByRefreshToken returns the refresh token with this hash, of any
 // generation, and its session, in one query.
 func (db *DB) SessionByRefreshToken(ctx context.Context, hash []byte) (*actas.Session, *actas.RefreshToken, error) {
-	var (
-		r       sessionRow
-		rt      actas.RefreshToken
-		gen     int32
-		created int64
-	)
+	var r sqlrow.RefreshRow
 	err := db.read(ctx, func(ctx context.Context, q querier) error {
-		return q.QueryRow(ctx, `SELECT t.hash, t.session_id, t.generation, t.created_at, `+
-			prefixed("s.", sessionCols)+` FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
-			WHERE t.hash = $1`, blob(hash)).Scan(append([]any{&rt.Hash, &rt.SessionID, &gen, &created},
-			r.dest()...)...)
+		return q.QueryRow(ctx, `SELECT `+sqlrow.Prefixed("t.", sqlrow.RefreshTokenCols)+`, `+
+			sqlrow.Prefixed("s.", sessionCols)+` FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+			WHERE t.hash = $1`, blob(hash)).Scan(r.Dest()...)
 	})
 	if err != nil {
 		return nil, nil, wrap("session by refresh token", err)
 	}
-	rt.Generation, rt.CreatedAt = int(gen), fromMS(created)
-	return r.session(), &rt, nil
-}
-
-// prefixed qualifies every column of a comma-separated list with p.
-func prefixed(p, cols string) string {
-	fields := strings.Split(cols, ",")
-	for i, f := range fields {
-		fields[i] = p + strings.TrimSpace(f)
-	}
-	return strings.Join(fields, ", ")
+	return r.Session(), r.Token(), nil
 }
 
 // Sessions returns a tenant's sessions matching f, oldest first.
@@ -200,10 +151,14 @@ func (db *DB) UpdateSession(ctx context.Context, id string, fn func(*actas.Sessi
 		if err != nil {
 			return errFn{err}
 		}
+		a, err := sqlrow.SessionArgs(s)
+		if err != nil {
+			return err
+		}
 		out, err = scanSession(tx.QueryRow(ctx, `UPDATE sessions SET user_id = $1, auth_time = $2, expires_at = $3,
 			last_refresh_at = $4, revoked_at = $5, revoke_reason = $6, client_ip = $7, user_agent = $8,
 			refreshable = $9, refresh_generation = $10, rotated_at = $11, impersonator_id = $12, parent_id = $13,
-			reason = $14, created_at = $15 WHERE id = $16 RETURNING `+sessionCols, append(sessionArgs(s), id)...))
+			reason = $14, created_at = $15 WHERE id = $16 RETURNING `+sessionCols, append(a, id)...))
 		if err != nil {
 			return err
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -12,63 +11,20 @@ import (
 	"github.com/actas-dev/actas/internal/sqlrow"
 )
 
-const sessionCols = `id, tenant_id, user_id, auth_time, expires_at, last_refresh_at, revoked_at, revoke_reason,
-	client_ip, user_agent, refreshable, refresh_generation, rotated_at, impersonator_id, parent_id, reason,
-	created_at`
+const sessionCols = sqlrow.SessionCols
 
-// sessionRow holds the columns of sessionCols while they are scanned.
-type sessionRow struct {
-	s                                             actas.Session
-	auth, expires, refreshed, revoked, rot, creat int64
-}
+func scanSession(row scanner) (*actas.Session, error) { return sqlrow.ScanSession(row) }
 
-func (r *sessionRow) dest() []any {
-	s := &r.s
-	return []any{&s.ID, &s.TenantID, &s.UserID, &r.auth, &r.expires, &r.refreshed, &r.revoked, &s.RevokeReason,
-		&s.ClientIP, &s.UserAgent, &s.Refreshable, &s.RefreshGeneration, &r.rot, &s.ImpersonatorID, &s.ParentID,
-		&s.Reason, &r.creat}
-}
-
-func (r *sessionRow) session() *actas.Session {
-	s := r.s
-	s.AuthTime, s.ExpiresAt, s.LastRefreshAt = fromMS(r.auth), fromMS(r.expires), fromMS(r.refreshed)
-	s.RevokedAt, s.RotatedAt, s.CreatedAt = fromMS(r.revoked), fromMS(r.rot), fromMS(r.creat)
-	return &s
-}
-
-// stored returns s as reading it back after writing sessionArgs(s) would:
-// times at millisecond precision in UTC.
-func stored(s *actas.Session) *actas.Session {
-	r := sessionRow{s: *s, auth: ms(s.AuthTime), expires: ms(s.ExpiresAt), refreshed: ms(s.LastRefreshAt),
-		revoked: ms(s.RevokedAt), rot: ms(s.RotatedAt), creat: ms(s.CreatedAt)}
-	return r.session()
-}
-
-func scanSession(row scanner) (*actas.Session, error) {
-	var r sessionRow
-	if err := row.Scan(r.dest()...); err != nil {
-		return nil, err
-	}
-	return r.session(), nil
-}
-
-// sessionArgs returns the values of sessionCols after id and tenant_id.
-func sessionArgs(s *actas.Session) []any {
-	return []any{s.UserID, ms(s.AuthTime), ms(s.ExpiresAt), ms(s.LastRefreshAt), ms(s.RevokedAt),
-		s.RevokeReason, s.ClientIP, s.UserAgent, s.Refreshable, s.RefreshGeneration, ms(s.RotatedAt),
-		s.ImpersonatorID, s.ParentID, s.Reason, ms(s.CreatedAt)}
-}
-
-const insertRefreshTokenQ = `INSERT INTO refresh_tokens (hash, session_id, generation, created_at)
-	VALUES (?, ?, ?, ?)`
+var insertRefreshTokenQ = `INSERT INTO refresh_tokens (` + sqlrow.RefreshTokenCols + `) VALUES (?, ?, ?, ?)`
 
 // insertRefreshToken stores rt with st, insertRefreshTokenQ prepared on
 // the writer (or nil).
 func insertRefreshToken(ctx context.Context, tx *sql.Tx, st *sql.Stmt, sessionID string, rt *actas.RefreshToken) error {
-	if rt.SessionID != "" && rt.SessionID != sessionID {
-		return fmt.Errorf("refresh token belongs to session %q, not %q", rt.SessionID, sessionID)
+	a, err := sqlrow.RefreshTokenArgs(sessionID, rt)
+	if err != nil {
+		return err
 	}
-	_, err := txExec(ctx, tx, st, insertRefreshTokenQ, blob(rt.Hash), sessionID, rt.Generation, ms(rt.CreatedAt))
+	_, err = txExec(ctx, tx, st, insertRefreshTokenQ, a...)
 	return err
 }
 
@@ -90,7 +46,11 @@ func (db *DB) CreateSession(ctx context.Context, s *actas.Session, rt *actas.Ref
 				return err
 			}
 		}
-		args := append([]any{s.ID, s.TenantID}, sessionArgs(s)...)
+		a, err := sqlrow.SessionArgs(s)
+		if err != nil {
+			return err
+		}
+		args := append([]any{s.ID, s.TenantID}, a...)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (`+sessionCols+`) VALUES (`+
 			placeholders(len(args))+`)`, args...); err != nil {
 			return err
@@ -129,26 +89,11 @@ func (db *DB) Session(ctx context.Context, id string) (*actas.Session, error) {
 // SessionByRefreshToken returns the refresh token with this hash, of any
 // generation, and its session, in one query.
 func (db *DB) SessionByRefreshToken(ctx context.Context, hash []byte) (*actas.Session, *actas.RefreshToken, error) {
-	var (
-		r       sessionRow
-		rt      actas.RefreshToken
-		created int64
-	)
-	dest := append([]any{&rt.Hash, &rt.SessionID, &rt.Generation, &created}, r.dest()...)
-	if err := db.byRefresh.QueryRowContext(brief(ctx), blob(hash)).Scan(dest...); err != nil {
+	var r sqlrow.RefreshRow
+	if err := db.byRefresh.QueryRowContext(brief(ctx), blob(hash)).Scan(r.Dest()...); err != nil {
 		return nil, nil, wrap("session by refresh token", err)
 	}
-	rt.CreatedAt = fromMS(created)
-	return r.session(), &rt, nil
-}
-
-// prefixed qualifies every column of a comma-separated list with p.
-func prefixed(p, cols string) string {
-	fields := strings.Split(cols, ",")
-	for i, f := range fields {
-		fields[i] = p + strings.TrimSpace(f)
-	}
-	return strings.Join(fields, ", ")
+	return r.Session(), r.Token(), nil
 }
 
 // Sessions returns a tenant's sessions matching f, oldest first. With
@@ -209,13 +154,17 @@ func (db *DB) UpdateSession(ctx context.Context, id string, fn func(*actas.Sessi
 		if err != nil {
 			return errFn{err}
 		}
+		a, err := sqlrow.SessionArgs(s)
+		if err != nil {
+			return err
+		}
 		if s.UserID == orig.UserID && ms(s.ExpiresAt) == ms(orig.ExpiresAt) && s.ImpersonatorID == orig.ImpersonatorID &&
 			s.ParentID == orig.ParentID {
-			_, err = txExec(ctx, tx, updUnindexedStmt, updUnindexed, ms(s.AuthTime), ms(s.LastRefreshAt),
-				ms(s.RevokedAt), s.RevokeReason, s.ClientIP, s.UserAgent, s.Refreshable, s.RefreshGeneration,
-				ms(s.RotatedAt), s.Reason, ms(s.CreatedAt), id)
+			// a without user_id, expires_at, impersonator_id and parent_id.
+			_, err = txExec(ctx, tx, updUnindexedStmt, updUnindexed, a[1], a[3], a[4], a[5], a[6], a[7], a[8], a[9],
+				a[10], a[13], a[14], id)
 		} else {
-			_, err = txExec(ctx, tx, updStmt, upd, append(sessionArgs(s), id)...)
+			_, err = txExec(ctx, tx, updStmt, upd, append(a, id)...)
 		}
 		if err != nil {
 			return err
@@ -228,7 +177,7 @@ func (db *DB) UpdateSession(ctx context.Context, id string, fn func(*actas.Sessi
 		// What was written, as a read would return it (times in
 		// milliseconds, UTC), without reading it back.
 		s.ID, s.TenantID = orig.ID, orig.TenantID
-		out = stored(s)
+		out = sqlrow.StoredSession(s)
 		return nil
 	})
 	if err != nil {
@@ -321,10 +270,10 @@ func (db *DB) revokeSessionsFn(ctx context.Context, q actas.RevokeQuery) (func(t
 			if one {
 				ctx := brief(ctx)
 				var (
-					r           sessionRow
+					r           sqlrow.SessionRow
 					hasChildren bool
 				)
-				err := txQueryRow(ctx, tx, oneS, oneQ, q.TenantID, q.SessionID).Scan(append(r.dest(), &hasChildren)...)
+				err := txQueryRow(ctx, tx, oneS, oneQ, q.TenantID, q.SessionID).Scan(append(r.Dest(), &hasChildren)...)
 				switch {
 				case errors.Is(err, sql.ErrNoRows):
 					out = nil
@@ -333,7 +282,7 @@ func (db *DB) revokeSessionsFn(ctx context.Context, q actas.RevokeQuery) (func(t
 					return err
 				case !hasChildren:
 					out = nil
-					s := r.session()
+					s := r.Session()
 					if !s.RevokedAt.IsZero() {
 						return nil
 					}
@@ -341,7 +290,7 @@ func (db *DB) revokeSessionsFn(ctx context.Context, q actas.RevokeQuery) (func(t
 						return err
 					}
 					s.RevokedAt, s.RevokeReason = at, reason
-					s = stored(s)
+					s = sqlrow.StoredSession(s)
 					out = []*actas.Session{s}
 					_, err := insertRevocation(ctx, tx, revS, &actas.Revocation{
 						TenantID: s.TenantID, ID: s.ID, RevokedAt: at, ExpiresAt: s.ExpiresAt,

@@ -124,8 +124,8 @@ func openOnce(ctx context.Context, path string) (_ *DB, err error) {
 	db.r.SetConnMaxIdleTime(0)
 	db.r.SetConnMaxLifetime(0)
 	// The lookup of every refresh, prepared once.
-	if db.byRefresh, err = db.r.PrepareContext(ctx, `SELECT t.hash, t.session_id, t.generation, t.created_at, `+
-		prefixed("s.", sessionCols)+` FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+	if db.byRefresh, err = db.r.PrepareContext(ctx, `SELECT `+sqlrow.Prefixed("t.", sqlrow.RefreshTokenCols)+`, `+
+		sqlrow.Prefixed("s.", sqlrow.SessionCols)+` FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
 		WHERE t.hash = ?`); err != nil {
 		return nil, err
 	}
