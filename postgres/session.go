@@ -352,8 +352,8 @@ func (db *DB) insertRevocations(ctx context.Context, tx pgx.Tx, rs []*actas.Revo
 	for i, r := range rs {
 		seq := last - int64(len(rs)) + 1 + int64(i)
 		r.Seq = seq
-		b.Queue(`INSERT INTO revocations (seq, tenant_id, id, revoked_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-			seq, r.TenantID, r.ID, ms(r.RevokedAt), ms(r.ExpiresAt))
+		b.Queue(`INSERT INTO revocations (`+sqlrow.RevocationCols+`) VALUES ($1, $2, $3, $4, $5)`,
+			append([]any{seq}, sqlrow.RevocationArgs(r)...)...)
 	}
 	if db.notify {
 		// Delivered to listeners when, and only if, this transaction commits.
@@ -381,22 +381,12 @@ func (db *DB) RevokeToken(ctx context.Context, r *actas.Revocation) error {
 func (db *DB) Revocations(ctx context.Context, after int64, now time.Time, limit int) ([]*actas.Revocation, error) {
 	var out []*actas.Revocation
 	err := db.read(ctx, func(ctx context.Context, q querier) error {
-		rows, err := q.Query(ctx, `SELECT seq, tenant_id, id, revoked_at, expires_at FROM revocations
+		rows, err := q.Query(ctx, `SELECT `+sqlrow.RevocationCols+` FROM revocations
 			WHERE seq > $1 AND expires_at >= $2 ORDER BY seq`+limitClause(limit), after, ms(now))
 		if err != nil {
 			return err
 		}
-		out, err = collect(rows, func(row scanner) (*actas.Revocation, error) {
-			var (
-				r                actas.Revocation
-				revoked, expires int64
-			)
-			if err := row.Scan(&r.Seq, &r.TenantID, &r.ID, &revoked, &expires); err != nil {
-				return nil, err
-			}
-			r.RevokedAt, r.ExpiresAt = fromMS(revoked), fromMS(expires)
-			return &r, nil
-		})
+		out, err = collect(rows, func(row scanner) (*actas.Revocation, error) { return sqlrow.ScanRevocation(row) })
 		return err
 	})
 	return out, wrap("revocations", err)

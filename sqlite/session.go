@@ -292,9 +292,7 @@ func (db *DB) revokeSessionsFn(ctx context.Context, q actas.RevokeQuery) (func(t
 					s.RevokedAt, s.RevokeReason = at, reason
 					s = sqlrow.StoredSession(s)
 					out = []*actas.Session{s}
-					_, err := insertRevocation(ctx, tx, revS, &actas.Revocation{
-						TenantID: s.TenantID, ID: s.ID, RevokedAt: at, ExpiresAt: s.ExpiresAt,
-					})
+					_, err := insertRevocation(ctx, tx, revS, sqlrow.SessionRevocation(s, at))
 					return err
 				}
 			}
@@ -312,9 +310,7 @@ func (db *DB) revokeSessionsFn(ctx context.Context, q actas.RevokeQuery) (func(t
 			}
 			out = append(direct, desc...)
 			for _, s := range out {
-				if _, err := insertRevocation(ctx, tx, revS, &actas.Revocation{
-					TenantID: s.TenantID, ID: s.ID, RevokedAt: at, ExpiresAt: s.ExpiresAt,
-				}); err != nil {
+				if _, err := insertRevocation(ctx, tx, revS, sqlrow.SessionRevocation(s, at)); err != nil {
 					return err
 				}
 			}
@@ -338,12 +334,12 @@ func updateReturning(ctx context.Context, tx *sql.Tx, st *sql.Stmt, query string
 	return collect(rows, scanSession)
 }
 
-const insertRevocationQ = `INSERT INTO revocations (tenant_id, id, revoked_at, expires_at) VALUES (?, ?, ?, ?)`
+const insertRevocationQ = `INSERT INTO revocations (` + sqlrow.RevocationInsertCols + `) VALUES (?, ?, ?, ?)`
 
 // insertRevocation appends r with st, insertRevocationQ prepared on the
 // writer (or nil), and returns its sequence number.
 func insertRevocation(ctx context.Context, tx *sql.Tx, st *sql.Stmt, r *actas.Revocation) (int64, error) {
-	res, err := txExec(ctx, tx, st, insertRevocationQ, r.TenantID, r.ID, ms(r.RevokedAt), ms(r.ExpiresAt))
+	res, err := txExec(ctx, tx, st, insertRevocationQ, sqlrow.RevocationArgs(r)...)
 	if err != nil {
 		return 0, err
 	}
@@ -370,22 +366,12 @@ func (db *DB) RevokeToken(ctx context.Context, r *actas.Revocation) error {
 // the cursor that have not expired at now; one that expires exactly at now
 // is still returned, as PurgeExpired keeps it too.
 func (db *DB) Revocations(ctx context.Context, after int64, now time.Time, limit int) ([]*actas.Revocation, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT seq, tenant_id, id, revoked_at, expires_at FROM revocations
+	rows, err := db.r.QueryContext(ctx, `SELECT `+sqlrow.RevocationCols+` FROM revocations
 		WHERE seq > ? AND expires_at >= ? ORDER BY seq`+limitClause(limit), after, ms(now))
 	if err != nil {
 		return nil, wrap("revocations", err)
 	}
-	out, err := collect(rows, func(row scanner) (*actas.Revocation, error) {
-		var (
-			r                actas.Revocation
-			revoked, expires int64
-		)
-		if err := row.Scan(&r.Seq, &r.TenantID, &r.ID, &revoked, &expires); err != nil {
-			return nil, err
-		}
-		r.RevokedAt, r.ExpiresAt = fromMS(revoked), fromMS(expires)
-		return &r, nil
-	})
+	out, err := collect(rows, func(row scanner) (*actas.Revocation, error) { return sqlrow.ScanRevocation(row) })
 	return out, wrap("revocations", err)
 }
 
