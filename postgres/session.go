@@ -149,7 +149,7 @@ func (db *DB) UpdateSession(ctx context.Context, id string, fn func(*actas.Sessi
 		}
 		rt, err := fn(s)
 		if err != nil {
-			return errFn{err}
+			return sqlrow.FnError{Err: err}
 		}
 		a, err := sqlrow.SessionArgs(s)
 		if err != nil {

@@ -77,7 +77,7 @@ func (db *DB) UpdateSigningKeys(ctx context.Context, tenantID string, fn func([]
 		}
 		keys, err = fn(keys)
 		if err != nil {
-			return errFn{err}
+			return sqlrow.FnError{Err: err}
 		}
 		for _, k := range keys {
 			if k.TenantID != "" && k.TenantID != tenantID {

@@ -98,7 +98,7 @@ func (db *DB) UpdateTenant(ctx context.Context, id string, fn func(*actas.Tenant
 			return err
 		}
 		if err := fn(t); err != nil {
-			return errFn{err}
+			return sqlrow.FnError{Err: err}
 		}
 		a, err := sqlrow.TenantArgs(t)
 		if err != nil {

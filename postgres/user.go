@@ -101,7 +101,7 @@ func (db *DB) UpdateUser(ctx context.Context, tenantID, id string, fn func(*acta
 			return err
 		}
 		if err := fn(u); err != nil {
-			return errFn{err}
+			return sqlrow.FnError{Err: err}
 		}
 		u.ID, u.TenantID = id, tenantID
 		out, err = updateUser(ctx, tx, u)

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
@@ -72,21 +71,12 @@ func (db *DB) ChangeUser(ctx context.Context, tenantID, id string, fn func(*acta
 				return updateUser(ctx, tx, u)
 			},
 		})
-		return fnErr(err)
+		return err
 	})
 	if err != nil {
 		return nil, nil, wrap("change user", err)
 	}
 	return out, revoked, nil
-}
-
-// fnErr turns sqlrow's mark of a caller's error into this store's.
-func fnErr(err error) error {
-	var fe sqlrow.FnError
-	if errors.As(err, &fe) {
-		return errFn{fe.Err}
-	}
-	return err
 }
 
 // otherAdmins counts the tenant's active administrators other than id;

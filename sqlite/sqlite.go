@@ -187,25 +187,9 @@ func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return db.gc.do(ctx, db, fn)
 }
 
-// errFn marks an error returned by a caller's update function, which the
-// UpdateX methods return unchanged.
-type errFn struct{ err error }
-
-func (e errFn) Error() string { return e.err.Error() }
-
-// wrap returns nil for nil, the caller's own error unchanged if err came
-// from its update function, and otherwise err mapped to the storage
-// sentinels and prefixed with op.
-func wrap(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var fe errFn
-	if errors.As(err, &fe) {
-		return fe.err
-	}
-	return fmt.Errorf("%s: %w", op, mapErr(err))
-}
+// wrap returns err mapped to the storage sentinels and prefixed with op
+// (sqlrow.Wrap); a caller's error (sqlrow.FnError) comes back unchanged.
+func wrap(op string, err error) error { return sqlrow.Wrap(op, err, mapErr) }
 
 // mapErr translates SQLite result codes into the storage sentinels,
 // keeping the driver error in the chain for logs. It never looks at the
@@ -274,9 +258,4 @@ func placeholders(n int) string {
 }
 
 // limitClause returns " LIMIT n" for a positive n, else "".
-func limitClause(n int) string {
-	if n <= 0 {
-		return ""
-	}
-	return fmt.Sprintf(" LIMIT %d", n)
-}
+func limitClause(n int) string { return sqlrow.LimitClause(n) }

@@ -88,7 +88,7 @@ func (db *DB) UpdateUser(ctx context.Context, tenantID, id string, fn func(*acta
 			return err
 		}
 		if err := fn(u); err != nil {
-			return errFn{err}
+			return sqlrow.FnError{Err: err}
 		}
 		u.ID, u.TenantID = id, tenantID
 		if err := updateUser(ctx, tx, u); err != nil {

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"strings"
 	"time"
 
@@ -62,21 +61,12 @@ func (db *DB) ChangeUser(ctx context.Context, tenantID, id string, fn func(*acta
 				return scanUser(tx.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ? AND tenant_id = ?`, id, tenantID))
 			},
 		})
-		return fnErr(err)
+		return err
 	})
 	if err != nil {
 		return nil, nil, wrap("change user", err)
 	}
 	return out, revoked, nil
-}
-
-// fnErr turns sqlrow's mark of a caller's error into this store's.
-func fnErr(err error) error {
-	var fe sqlrow.FnError
-	if errors.As(err, &fe) {
-		return errFn{fe.Err}
-	}
-	return err
 }
 
 // otherAdmins counts the tenant's active administrators other than id.
