@@ -71,29 +71,13 @@ func (db *DB) UpdateSigningKeys(ctx context.Context, tenantID string, fn func([]
 		if err != nil {
 			return err
 		}
-		existing := make(map[string]bool, len(keys))
-		for _, k := range keys {
-			existing[k.KID] = true
-		}
-		keys, err = fn(keys)
-		if err != nil {
-			return sqlrow.FnError{Err: err}
-		}
-		for _, k := range keys {
-			if k.TenantID != "" && k.TenantID != tenantID {
-				return fmt.Errorf("key %q belongs to another tenant", k.KID)
-			}
-			if !existing[k.KID] {
-				nk := *k
-				nk.TenantID = tenantID
-				if err := insertSigningKey(ctx, tx, &nk); err != nil {
-					return err
-				}
-				continue
-			}
-			if _, err := tx.Exec(ctx, signingKeyUpdateQ, append(sqlrow.SigningKeyArgs(k)[2:], k.KID, tenantID)...); err != nil {
+		if err := sqlrow.ApplySigningKeys(tenantID, keys, fn,
+			func(k *actas.SigningKey) error { return insertSigningKey(ctx, tx, k) },
+			func(k *actas.SigningKey) error {
+				_, err := tx.Exec(ctx, signingKeyUpdateQ, append(sqlrow.SigningKeyArgs(k)[2:], k.KID, tenantID)...)
 				return err
-			}
+			}); err != nil {
+			return err
 		}
 		out, err = signingKeys(ctx, tx, tenantID)
 		return err
