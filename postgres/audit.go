@@ -45,15 +45,10 @@ func (db *DB) AppendAudit(ctx context.Context, ev *actas.AuditEvent) error {
 // docs/deployment.md). Revocations, which replicas follow by cursor, are
 // numbered differently (see insertRevocations).
 func (db *DB) AuditEvents(ctx context.Context, f actas.AuditFilter) ([]*actas.AuditEvent, error) {
-	where, a := sqlrow.AuditWhere(f, pgPlaceholder)
-	order := " ORDER BY id"
-	if f.NewestFirst {
-		order += " DESC"
-	}
+	query, a := sqlrow.AuditQuery(f, pgPlaceholder)
 	var out []*actas.AuditEvent
 	err := db.read(ctx, func(ctx context.Context, q querier) error {
-		rows, err := q.Query(ctx, `SELECT `+sqlrow.AuditCols+` FROM audit_events WHERE `+
-			where+order+limitClause(f.Limit), a...)
+		rows, err := q.Query(ctx, query, a...)
 		if err != nil {
 			return err
 		}

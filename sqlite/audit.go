@@ -40,13 +40,8 @@ func (db *DB) AppendAudit(ctx context.Context, ev *actas.AuditEvent) error {
 // AuditEvents returns the events matching f in ID order. Since is
 // inclusive, AfterID exclusive.
 func (db *DB) AuditEvents(ctx context.Context, f actas.AuditFilter) ([]*actas.AuditEvent, error) {
-	where, args := sqlrow.AuditWhere(f, func(int) string { return "?" })
-	order := " ORDER BY id"
-	if f.NewestFirst {
-		order += " DESC"
-	}
-	rows, err := db.r.QueryContext(ctx, `SELECT `+sqlrow.AuditCols+` FROM audit_events WHERE `+
-		where+order+limitClause(f.Limit), args...)
+	query, args := sqlrow.AuditQuery(f, func(int) string { return "?" })
+	rows, err := db.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, wrap("audit events", err)
 	}

@@ -178,7 +178,7 @@ func (db *DB) Groups(ctx context.Context, tenantID string) ([]*actas.Group, erro
 	}
 	out, err := collect(rows, func(r scanner) (*actas.Group, error) {
 		var n int
-		g, err := sqlrow.ScanGroup(withExtra{r, &n})
+		g, err := sqlrow.ScanGroup(sqlrow.WithExtra{Scanner: r, Extra: &n})
 		if g != nil {
 			g.Members = n
 		}
@@ -186,14 +186,6 @@ func (db *DB) Groups(ctx context.Context, tenantID string) ([]*actas.Group, erro
 	})
 	return out, wrap("groups", err)
 }
-
-// withExtra scans a row with one more column than its scan function reads.
-type withExtra struct {
-	scanner
-	extra any
-}
-
-func (w withExtra) Scan(dest ...any) error { return w.scanner.Scan(append(dest, w.extra)...) }
 
 // EnsureGroups returns the records of names, creating missing ones.
 func (db *DB) EnsureGroups(ctx context.Context, tenantID string, names []string, now time.Time) ([]*actas.Group, error) {

@@ -36,10 +36,10 @@ func AuditArgs(ev *actas.AuditEvent) []any {
 		ev.ParentID, ev.APIKeyID, ev.IP, ev.UserAgent, ev.Outcome, ev.Reason, ev.Details}
 }
 
-// AuditWhere returns the WHERE condition and its arguments for f's fields
-// (Since inclusive, AfterID and BeforeID exclusive), p giving the
-// driver's placeholder of the n-th argument.
-func AuditWhere(f actas.AuditFilter, p func(n int) string) (string, []any) {
+// AuditQuery returns the query of AuditEventStore.AuditEvents for f and its
+// arguments: f's fields (Since inclusive, AfterID and BeforeID exclusive),
+// in id order, p giving the driver's placeholder of the n-th argument.
+func AuditQuery(f actas.AuditFilter, p func(n int) string) (string, []any) {
 	var (
 		where []string
 		args  []any
@@ -64,5 +64,10 @@ func AuditWhere(f actas.AuditFilter, p func(n int) string) (string, []any) {
 	if f.Subject != "" {
 		add("subject = ", f.Subject)
 	}
-	return strings.Join(where, " AND "), args
+	order := " ORDER BY id"
+	if f.NewestFirst {
+		order += " DESC"
+	}
+	return `SELECT ` + AuditCols + ` FROM audit_events WHERE ` + strings.Join(where, " AND ") + order +
+		LimitClause(f.Limit), args
 }

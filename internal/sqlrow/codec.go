@@ -53,3 +53,13 @@ func DecodeList(s string) ([]string, error) {
 	}
 	return g, nil
 }
+
+// WithExtra scans a row with one more column, into Extra, than the scan
+// function it is given to reads.
+type WithExtra struct {
+	Scanner
+	Extra any
+}
+
+// Scan scans dest, then Extra.
+func (w WithExtra) Scan(dest ...any) error { return w.Scanner.Scan(append(dest, w.Extra)...) }
