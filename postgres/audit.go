@@ -52,7 +52,7 @@ func (db *DB) AuditEvents(ctx context.Context, f actas.AuditFilter) ([]*actas.Au
 		if err != nil {
 			return err
 		}
-		out, err = collect(rows, func(row scanner) (*actas.AuditEvent, error) { return sqlrow.ScanAuditEvent(row) })
+		out, err = collect(rows, sqlrow.ScanAuditEvent)
 		return err
 	})
 	return out, wrap("audit events", err)

@@ -15,8 +15,6 @@ import (
 
 const sessionCols = sqlrow.SessionCols
 
-func scanSession(row scanner) (*actas.Session, error) { return sqlrow.ScanSession(row) }
-
 func insertRefreshToken(ctx context.Context, tx pgx.Tx, sessionID string, rt *actas.RefreshToken) error {
 	a, err := sqlrow.RefreshTokenArgs(sessionID, rt)
 	if err != nil {
@@ -83,7 +81,7 @@ func (db *DB) Session(ctx context.Context, id string) (*actas.Session, error) {
 	var s *actas.Session
 	err := db.read(ctx, func(ctx context.Context, q querier) error {
 		var err error
-		s, err = scanSession(q.QueryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = $1`, id))
+		s, err = sqlrow.ScanSession(q.QueryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = $1`, id))
 		return err
 	})
 	if err != nil {
@@ -128,7 +126,7 @@ func (db *DB) Sessions(ctx context.Context, f actas.SessionFilter) ([]*actas.Ses
 		if err != nil {
 			return err
 		}
-		out, err = collect(rows, scanSession)
+		out, err = collect(rows, sqlrow.ScanSession)
 		return err
 	})
 	return out, wrap("sessions", err)
@@ -143,7 +141,7 @@ func (db *DB) Sessions(ctx context.Context, f actas.SessionFilter) ([]*actas.Ses
 func (db *DB) UpdateSession(ctx context.Context, id string, fn func(*actas.Session) (*actas.RefreshToken, error)) (*actas.Session, error) {
 	var out *actas.Session
 	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		s, err := scanSession(tx.QueryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = $1 FOR NO KEY UPDATE`, id))
+		s, err := sqlrow.ScanSession(tx.QueryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = $1 FOR NO KEY UPDATE`, id))
 		if err != nil {
 			return err
 		}
@@ -155,7 +153,7 @@ func (db *DB) UpdateSession(ctx context.Context, id string, fn func(*actas.Sessi
 		if err != nil {
 			return err
 		}
-		out, err = scanSession(tx.QueryRow(ctx, `UPDATE sessions SET user_id = $1, auth_time = $2, expires_at = $3,
+		out, err = sqlrow.ScanSession(tx.QueryRow(ctx, `UPDATE sessions SET user_id = $1, auth_time = $2, expires_at = $3,
 			last_refresh_at = $4, revoked_at = $5, revoke_reason = $6, client_ip = $7, user_agent = $8,
 			refreshable = $9, refresh_generation = $10, rotated_at = $11, impersonator_id = $12, parent_id = $13,
 			reason = $14, created_at = $15 WHERE id = $16 RETURNING `+sessionCols, append(a, id)...))
@@ -255,7 +253,7 @@ func (db *DB) revokeSessionsFn(q actas.RevokeQuery) (func(ctx context.Context, t
 			if err != nil {
 				return err
 			}
-			if out, err = collect(rows, scanSession); err != nil {
+			if out, err = collect(rows, sqlrow.ScanSession); err != nil {
 				return err
 			}
 			if len(desc) > 0 {
@@ -265,7 +263,7 @@ func (db *DB) revokeSessionsFn(q actas.RevokeQuery) (func(ctx context.Context, t
 				if err != nil {
 					return err
 				}
-				more, err := collect(rows, scanSession)
+				more, err := collect(rows, sqlrow.ScanSession)
 				if err != nil {
 					return err
 				}
@@ -386,7 +384,7 @@ func (db *DB) Revocations(ctx context.Context, after int64, now time.Time, limit
 		if err != nil {
 			return err
 		}
-		out, err = collect(rows, func(row scanner) (*actas.Revocation, error) { return sqlrow.ScanRevocation(row) })
+		out, err = collect(rows, sqlrow.ScanRevocation)
 		return err
 	})
 	return out, wrap("revocations", err)

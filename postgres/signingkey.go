@@ -10,8 +10,6 @@ import (
 	"github.com/actas-dev/actas/internal/sqlrow"
 )
 
-func scanSigningKey(row scanner) (*actas.SigningKey, error) { return sqlrow.ScanSigningKey(row) }
-
 // signingKeyUpdateQ writes the SigningKeyWriteCols of one key, by kid and tenant.
 var signingKeyUpdateQ = `UPDATE signing_keys SET ` + sqlrow.SetList(sqlrow.SigningKeyWriteCols, pgPlaceholder) +
 	fmt.Sprintf(` WHERE kid = $%d AND tenant_id = $%d`, len(sqlrow.SigningKeyWriteCols)+1, len(sqlrow.SigningKeyWriteCols)+2)
@@ -39,7 +37,7 @@ func signingKeys(ctx context.Context, q querier, tenantID string) ([]*actas.Sign
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, scanSigningKey)
+	return collect(rows, sqlrow.ScanSigningKey)
 }
 
 // SigningKeys returns a tenant's keys in every state, oldest first.

@@ -18,8 +18,6 @@ var (
 		fmt.Sprintf(` WHERE id = $%d RETURNING `, len(sqlrow.TenantWriteCols)+1) + sqlrow.TenantCols
 )
 
-func scanTenant(row scanner) (*actas.Tenant, error) { return sqlrow.ScanTenant(row) }
-
 // CreateTenant stores a tenant, its first API key (if any) and its first
 // signing keys in one transaction.
 func (db *DB) CreateTenant(ctx context.Context, t *actas.Tenant, key *actas.APIKey, keys []*actas.SigningKey) error {
@@ -49,7 +47,7 @@ func (db *DB) tenantWhere(ctx context.Context, op, where string, arg any) (*acta
 	var t *actas.Tenant
 	err := db.read(ctx, func(ctx context.Context, q querier) error {
 		var err error
-		t, err = scanTenant(q.QueryRow(ctx, tenantSelectQ+where, arg))
+		t, err = sqlrow.ScanTenant(q.QueryRow(ctx, tenantSelectQ+where, arg))
 		return err
 	})
 	if err != nil {
@@ -82,7 +80,7 @@ func (db *DB) Tenants(ctx context.Context) ([]*actas.Tenant, error) {
 		if err != nil {
 			return err
 		}
-		out, err = collect(rows, scanTenant)
+		out, err = collect(rows, sqlrow.ScanTenant)
 		return err
 	})
 	return out, wrap("tenants", err)
@@ -93,7 +91,7 @@ func (db *DB) Tenants(ctx context.Context) ([]*actas.Tenant, error) {
 func (db *DB) UpdateTenant(ctx context.Context, id string, fn func(*actas.Tenant) error) (*actas.Tenant, error) {
 	var out *actas.Tenant
 	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		t, err := scanTenant(tx.QueryRow(ctx, tenantSelectQ+`id = $1 FOR NO KEY UPDATE`, id))
+		t, err := sqlrow.ScanTenant(tx.QueryRow(ctx, tenantSelectQ+`id = $1 FOR NO KEY UPDATE`, id))
 		if err != nil {
 			return err
 		}
@@ -104,7 +102,7 @@ func (db *DB) UpdateTenant(ctx context.Context, id string, fn func(*actas.Tenant
 		if err != nil {
 			return err
 		}
-		out, err = scanTenant(tx.QueryRow(ctx, tenantUpdateQ, append(a[1:], id)...))
+		out, err = sqlrow.ScanTenant(tx.QueryRow(ctx, tenantUpdateQ, append(a[1:], id)...))
 		return err
 	})
 	if err != nil {
@@ -112,8 +110,6 @@ func (db *DB) UpdateTenant(ctx context.Context, id string, fn func(*actas.Tenant
 	}
 	return out, nil
 }
-
-func scanAPIKey(row scanner) (*actas.APIKey, error) { return sqlrow.ScanAPIKey(row) }
 
 func insertAPIKey(ctx context.Context, q querier, k *actas.APIKey) error {
 	_, err := q.Exec(ctx, `INSERT INTO api_keys (`+sqlrow.APIKeyCols+`) VALUES (`+placeholders(1, 7)+`)`,
@@ -133,7 +129,7 @@ func (db *DB) APIKey(ctx context.Context, id string) (*actas.APIKey, error) {
 	var k *actas.APIKey
 	err := db.read(ctx, func(ctx context.Context, q querier) error {
 		var err error
-		k, err = scanAPIKey(q.QueryRow(ctx, `SELECT `+sqlrow.APIKeyCols+` FROM api_keys WHERE id = $1`, id))
+		k, err = sqlrow.ScanAPIKey(q.QueryRow(ctx, `SELECT `+sqlrow.APIKeyCols+` FROM api_keys WHERE id = $1`, id))
 		return err
 	})
 	if err != nil {
@@ -151,7 +147,7 @@ func (db *DB) APIKeys(ctx context.Context, tenantID string) ([]*actas.APIKey, er
 		if err != nil {
 			return err
 		}
-		out, err = collect(rows, scanAPIKey)
+		out, err = collect(rows, sqlrow.ScanAPIKey)
 		return err
 	})
 	return out, wrap("api keys", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/internal/sqlrow"
 )
 
 // ConfigChanges implements actas.TenantChangeStore (migration 00007).
@@ -37,7 +38,7 @@ func (db *DB) TenantsAfter(ctx context.Context, afterID string, limit int) ([]*a
 		if err != nil {
 			return err
 		}
-		out, err = collect(rows, scanTenant)
+		out, err = collect(rows, sqlrow.ScanTenant)
 		return err
 	})
 	return out, wrap("tenants after", err)

@@ -51,7 +51,7 @@ func (db *DB) ChangeUser(ctx context.Context, tenantID, id string, fn func(*acta
 		if err := execOne(ctx, tx, `SELECT 1 FROM tenants WHERE id = $1 FOR NO KEY UPDATE`, tenantID); err != nil {
 			return err
 		}
-		u, err := scanUser(tx.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = $1 AND tenant_id = $2
+		u, err := sqlrow.ScanUser(tx.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = $1 AND tenant_id = $2
 			FOR NO KEY UPDATE`, id, tenantID))
 		if err != nil {
 			return err
@@ -87,7 +87,7 @@ func otherAdmins(ctx context.Context, tx pgx.Tx, tenantID, id string) (int, erro
 	if err != nil {
 		return 0, err
 	}
-	us, err := collect(rows, scanUser)
+	us, err := collect(rows, sqlrow.ScanUser)
 	return sqlrow.CountAdmins(us), err
 }
 
@@ -120,7 +120,7 @@ func (db *DB) SearchUsers(ctx context.Context, tenantID, prefix, after string, l
 		if err != nil {
 			return err
 		}
-		out, err = collect(rows, scanUser)
+		out, err = collect(rows, sqlrow.ScanUser)
 		return err
 	})
 	return out, wrap("search users", err)
@@ -222,7 +222,7 @@ func (db *DB) DeleteGroup(ctx context.Context, tenantID, id string, ev *actas.Au
 		if err != nil {
 			return err
 		}
-		members, err := collect(rows, scanUser)
+		members, err := collect(rows, sqlrow.ScanUser)
 		if err != nil {
 			return err
 		}

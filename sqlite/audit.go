@@ -45,6 +45,6 @@ func (db *DB) AuditEvents(ctx context.Context, f actas.AuditFilter) ([]*actas.Au
 	if err != nil {
 		return nil, wrap("audit events", err)
 	}
-	out, err := collect(rows, func(row scanner) (*actas.AuditEvent, error) { return sqlrow.ScanAuditEvent(row) })
+	out, err := collect(rows, sqlrow.ScanAuditEvent)
 	return out, wrap("audit events", err)
 }

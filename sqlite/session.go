@@ -13,8 +13,6 @@ import (
 
 const sessionCols = sqlrow.SessionCols
 
-func scanSession(row scanner) (*actas.Session, error) { return sqlrow.ScanSession(row) }
-
 var insertRefreshTokenQ = `INSERT INTO refresh_tokens (` + sqlrow.RefreshTokenCols + `) VALUES (?, ?, ?, ?)`
 
 // insertRefreshToken stores rt with st, insertRefreshTokenQ prepared on
@@ -79,7 +77,7 @@ func (db *DB) CreateSession(ctx context.Context, s *actas.Session, rt *actas.Ref
 
 // Session returns the session with this id.
 func (db *DB) Session(ctx context.Context, id string) (*actas.Session, error) {
-	s, err := scanSession(db.readRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, id))
+	s, err := sqlrow.ScanSession(db.readRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, id))
 	if err != nil {
 		return nil, wrap("session", err)
 	}
@@ -117,7 +115,7 @@ func (db *DB) Sessions(ctx context.Context, f actas.SessionFilter) ([]*actas.Ses
 	if err != nil {
 		return nil, wrap("sessions", err)
 	}
-	out, err := collect(rows, scanSession)
+	out, err := collect(rows, sqlrow.ScanSession)
 	return out, wrap("sessions", err)
 }
 
@@ -145,7 +143,7 @@ func (db *DB) UpdateSession(ctx context.Context, id string, fn func(*actas.Sessi
 	var out *actas.Session
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		ctx := brief(ctx)
-		s, err := scanSession(txQueryRow(ctx, tx, selStmt, sel, id))
+		s, err := sqlrow.ScanSession(txQueryRow(ctx, tx, selStmt, sel, id))
 		if err != nil {
 			return err
 		}
@@ -331,7 +329,7 @@ func updateReturning(ctx context.Context, tx *sql.Tx, st *sql.Stmt, query string
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, scanSession)
+	return collect(rows, sqlrow.ScanSession)
 }
 
 const insertRevocationQ = `INSERT INTO revocations (` + sqlrow.RevocationInsertCols + `) VALUES (?, ?, ?, ?)`
@@ -371,7 +369,7 @@ func (db *DB) Revocations(ctx context.Context, after int64, now time.Time, limit
 	if err != nil {
 		return nil, wrap("revocations", err)
 	}
-	out, err := collect(rows, func(row scanner) (*actas.Revocation, error) { return sqlrow.ScanRevocation(row) })
+	out, err := collect(rows, sqlrow.ScanRevocation)
 	return out, wrap("revocations", err)
 }
 

@@ -8,8 +8,6 @@ import (
 	"github.com/actas-dev/actas/internal/sqlrow"
 )
 
-func scanSigningKey(row scanner) (*actas.SigningKey, error) { return sqlrow.ScanSigningKey(row) }
-
 // signingKeyUpdateQ writes the SigningKeyWriteCols of one key, by kid and tenant.
 var signingKeyUpdateQ = `UPDATE signing_keys SET ` + sqlrow.SetList(sqlrow.SigningKeyWriteCols, func(int) string { return "?" }) +
 	` WHERE kid = ? AND tenant_id = ?`
@@ -44,7 +42,7 @@ func (db *DB) SigningKeys(ctx context.Context, tenantID string) ([]*actas.Signin
 	if err != nil {
 		return nil, wrap("signing keys", err)
 	}
-	out, err := collect(rows, scanSigningKey)
+	out, err := collect(rows, sqlrow.ScanSigningKey)
 	return out, wrap("signing keys", err)
 }
 
@@ -64,7 +62,7 @@ func (db *DB) UpdateSigningKeys(ctx context.Context, tenantID string, fn func([]
 		if err != nil {
 			return err
 		}
-		keys, err := collect(rows, scanSigningKey)
+		keys, err := collect(rows, sqlrow.ScanSigningKey)
 		if err != nil {
 			return err
 		}
@@ -79,7 +77,7 @@ func (db *DB) UpdateSigningKeys(ctx context.Context, tenantID string, fn func([]
 		if rows, err = tx.QueryContext(ctx, signingKeysQuery, tenantID); err != nil {
 			return err
 		}
-		out, err = collect(rows, scanSigningKey)
+		out, err = collect(rows, sqlrow.ScanSigningKey)
 		return err
 	})
 	if err != nil {

@@ -237,7 +237,7 @@ func unavailableCode(code int) bool {
 }
 
 // scanner is a *sql.Row or *sql.Rows.
-type scanner interface{ Scan(dest ...any) error }
+type scanner = sqlrow.Scanner
 
 // ms encodes a time as Unix milliseconds, the zero time as 0.
 func ms(t time.Time) int64 { return sqlrow.MS(t) }

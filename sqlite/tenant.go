@@ -43,7 +43,7 @@ var (
 )
 
 func (db *DB) tenantWhere(ctx context.Context, op, where string, arg any) (*actas.Tenant, error) {
-	t, err := scanTenant(db.readRow(ctx, tenantSelectQ+where, arg))
+	t, err := sqlrow.ScanTenant(db.readRow(ctx, tenantSelectQ+where, arg))
 	if err != nil {
 		return nil, wrap(op, err)
 	}
@@ -71,7 +71,7 @@ func (db *DB) Tenants(ctx context.Context) ([]*actas.Tenant, error) {
 	if err != nil {
 		return nil, wrap("tenants", err)
 	}
-	out, err := collect(rows, scanTenant)
+	out, err := collect(rows, sqlrow.ScanTenant)
 	return out, wrap("tenants", err)
 }
 
@@ -80,7 +80,7 @@ func (db *DB) UpdateTenant(ctx context.Context, id string, fn func(*actas.Tenant
 	sel := tenantSelectQ + `id = ?`
 	var out *actas.Tenant
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		t, err := scanTenant(tx.QueryRowContext(ctx, sel, id))
+		t, err := sqlrow.ScanTenant(tx.QueryRowContext(ctx, sel, id))
 		if err != nil {
 			return err
 		}
@@ -94,7 +94,7 @@ func (db *DB) UpdateTenant(ctx context.Context, id string, fn func(*actas.Tenant
 		if _, err := tx.ExecContext(ctx, tenantUpdateQ, append(a[1:], id)...); err != nil {
 			return err
 		}
-		out, err = scanTenant(tx.QueryRowContext(ctx, sel, id))
+		out, err = sqlrow.ScanTenant(tx.QueryRowContext(ctx, sel, id))
 		return err
 	})
 	if err != nil {
@@ -102,8 +102,6 @@ func (db *DB) UpdateTenant(ctx context.Context, id string, fn func(*actas.Tenant
 	}
 	return out, nil
 }
-
-func scanAPIKey(row scanner) (*actas.APIKey, error) { return sqlrow.ScanAPIKey(row) }
 
 func insertAPIKey(ctx context.Context, tx *sql.Tx, k *actas.APIKey) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+sqlrow.APIKeyCols+`) VALUES (`+placeholders(7)+`)`,
@@ -120,7 +118,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *actas.APIKey) error {
 
 // APIKey returns the API key with this id.
 func (db *DB) APIKey(ctx context.Context, id string) (*actas.APIKey, error) {
-	k, err := scanAPIKey(db.readRow(ctx, `SELECT `+sqlrow.APIKeyCols+` FROM api_keys WHERE id = ?`, id))
+	k, err := sqlrow.ScanAPIKey(db.readRow(ctx, `SELECT `+sqlrow.APIKeyCols+` FROM api_keys WHERE id = ?`, id))
 	if err != nil {
 		return nil, wrap("api key", err)
 	}
@@ -134,7 +132,7 @@ func (db *DB) APIKeys(ctx context.Context, tenantID string) ([]*actas.APIKey, er
 	if err != nil {
 		return nil, wrap("api keys", err)
 	}
-	out, err := collect(rows, scanAPIKey)
+	out, err := collect(rows, sqlrow.ScanAPIKey)
 	return out, wrap("api keys", err)
 }
 
@@ -174,15 +172,6 @@ func execOne(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
 // collect scans every row and closes rows.
 func collect[T any](rows *sql.Rows, scan func(scanner) (*T, error)) ([]*T, error) {
 	defer rows.Close()
-	var out []*T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return sqlrow.Collect(rows, scan)
 }
 
-func scanTenant(row scanner) (*actas.Tenant, error) { return sqlrow.ScanTenant(row) }

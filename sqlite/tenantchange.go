@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/internal/sqlrow"
 )
 
 // ConfigChanges implements actas.TenantChangeStore (migration 00007).
@@ -30,6 +31,6 @@ func (db *DB) TenantsAfter(ctx context.Context, afterID string, limit int) ([]*a
 	if err != nil {
 		return nil, wrap("tenants after", err)
 	}
-	out, err := collect(rows, scanTenant)
+	out, err := collect(rows, sqlrow.ScanTenant)
 	return out, wrap("tenants after", err)
 }

@@ -41,7 +41,7 @@ func (db *DB) ChangeUser(ctx context.Context, tenantID, id string, fn func(*acta
 		revoked []*actas.Session
 	)
 	err = db.write(ctx, func(tx *sql.Tx) error {
-		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ? AND tenant_id = ?`, id, tenantID))
+		u, err := sqlrow.ScanUser(tx.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ? AND tenant_id = ?`, id, tenantID))
 		if err != nil {
 			return err
 		}
@@ -58,7 +58,7 @@ func (db *DB) ChangeUser(ctx context.Context, tenantID, id string, fn func(*acta
 				if err := updateUser(ctx, tx, u); err != nil {
 					return nil, err
 				}
-				return scanUser(tx.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ? AND tenant_id = ?`, id, tenantID))
+				return sqlrow.ScanUser(tx.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ? AND tenant_id = ?`, id, tenantID))
 			},
 		})
 		return err
@@ -78,7 +78,7 @@ func (db *DB) otherAdmins(ctx context.Context, tx *sql.Tx, tenantID, id string) 
 	if err != nil {
 		return 0, err
 	}
-	us, err := collect(rows, scanUser)
+	us, err := collect(rows, sqlrow.ScanUser)
 	return sqlrow.CountAdmins(us), err
 }
 
@@ -111,7 +111,7 @@ func (db *DB) SearchUsers(ctx context.Context, tenantID, prefix, after string, l
 	if err != nil {
 		return nil, wrap("search users", err)
 	}
-	out, err := collect(rows, scanUser)
+	out, err := collect(rows, sqlrow.ScanUser)
 	return out, wrap("search users", err)
 }
 
@@ -224,7 +224,7 @@ func (db *DB) DeleteGroup(ctx context.Context, tenantID, id string, ev *actas.Au
 		if err != nil {
 			return err
 		}
-		members, err := collect(rows, scanUser)
+		members, err := collect(rows, sqlrow.ScanUser)
 		if err != nil {
 			return err
 		}

@@ -63,3 +63,24 @@ type WithExtra struct {
 
 // Scan scans dest, then Extra.
 func (w WithExtra) Scan(dest ...any) error { return w.Scanner.Scan(append(dest, w.Extra)...) }
+
+// Rows is a result set of either driver (*sql.Rows, pgx.Rows) as Collect
+// reads it; the caller closes it.
+type Rows interface {
+	Scanner
+	Next() bool
+	Err() error
+}
+
+// Collect scans every row of rows with scan.
+func Collect[T any](rows Rows, scan func(Scanner) (*T, error)) ([]*T, error) {
+	var out []*T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
