@@ -152,20 +152,27 @@ func (db *DB) UpdateSession(ctx context.Context, id string, fn func(*actas.Sessi
 		if err != nil {
 			return sqlrow.FnError{Err: err}
 		}
-		a, err := sqlrow.SessionArgs(s)
-		if err != nil {
-			return err
-		}
 		if s.UserID == orig.UserID && ms(s.ExpiresAt) == ms(orig.ExpiresAt) && s.ImpersonatorID == orig.ImpersonatorID &&
 			s.ParentID == orig.ParentID {
-			// a without user_id, expires_at, impersonator_id and parent_id.
-			_, err = txExec(ctx, tx, updUnindexedStmt, updUnindexed, a[1], a[3], a[4], a[5], a[6], a[7], a[8], a[9],
-				a[10], a[13], a[14], id)
+			// The hot path: only these values are boxed (sqlrow.SessionArgs
+			// would box all of them).
+			gen, err := sqlrow.Generation(s.RefreshGeneration)
+			if err != nil {
+				return err
+			}
+			if _, err := txExec(ctx, tx, updUnindexedStmt, updUnindexed, ms(s.AuthTime), ms(s.LastRefreshAt),
+				ms(s.RevokedAt), s.RevokeReason, s.ClientIP, s.UserAgent, s.Refreshable, gen,
+				ms(s.RotatedAt), s.Reason, ms(s.CreatedAt), id); err != nil {
+				return err
+			}
 		} else {
-			_, err = txExec(ctx, tx, updStmt, upd, append(a, id)...)
-		}
-		if err != nil {
-			return err
+			a, err := sqlrow.SessionArgs(s)
+			if err != nil {
+				return err
+			}
+			if _, err := txExec(ctx, tx, updStmt, upd, append(a, id)...); err != nil {
+				return err
+			}
 		}
 		if rt != nil {
 			if err := insertRefreshToken(ctx, tx, rtStmt, id, rt); err != nil {

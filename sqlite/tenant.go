@@ -174,4 +174,3 @@ func collect[T any](rows *sql.Rows, scan func(scanner) (*T, error)) ([]*T, error
 	defer rows.Close()
 	return sqlrow.Collect(rows, scan)
 }
-

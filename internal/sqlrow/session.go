@@ -118,9 +118,9 @@ func (r *RefreshRow) Dest() []any {
 	return append([]any{&r.rt.Hash, &r.rt.SessionID, &r.gen, &r.created}, r.SessionRow.Dest()...)
 }
 
-// Token returns the scanned refresh token.
+// Token returns the scanned refresh token, held in r (no copy: it is read
+// on every refresh).
 func (r *RefreshRow) Token() *actas.RefreshToken {
-	rt := r.rt
-	rt.Generation, rt.CreatedAt = int(r.gen), FromMS(r.created)
-	return &rt
+	r.rt.Generation, r.rt.CreatedAt = int(r.gen), FromMS(r.created)
+	return &r.rt
 }
