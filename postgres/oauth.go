@@ -49,7 +49,7 @@ func (db *DB) OAuthClients(ctx context.Context, tenantID string) ([]*actas.OAuth
 		if err != nil {
 			return err
 		}
-		out, err = collect(rows, func(r scanner) (*actas.OAuthClient, error) { return sqlrow.ScanOAuthClient(r) })
+		out, err = collect(rows, sqlrow.ScanOAuthClient)
 		return err
 	})
 	return out, wrap("oauth clients", err)

@@ -239,7 +239,7 @@ func (db *DB) read(ctx context.Context, fn func(ctx context.Context, q querier) 
 }
 
 func retryable(err error) bool {
-	var fe errFn
+	var fe sqlrow.FnError
 	if errors.As(err, &fe) {
 		return false
 	}
@@ -247,25 +247,9 @@ func retryable(err error) bool {
 	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
 }
 
-// errFn marks an error returned by a caller's update function, which the
-// UpdateX methods return unchanged.
-type errFn struct{ err error }
-
-func (e errFn) Error() string { return e.err.Error() }
-
-// wrap returns nil for nil, the caller's own error unchanged if err came
-// from its update function, and otherwise err mapped to the storage
-// sentinels and prefixed with op.
-func wrap(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var fe errFn
-	if errors.As(err, &fe) {
-		return fe.err
-	}
-	return fmt.Errorf("%s: %w", op, mapErr(err))
-}
+// wrap returns err mapped to the storage sentinels and prefixed with op
+// (sqlrow.Wrap); a caller's error (sqlrow.FnError) comes back unchanged.
+func wrap(op string, err error) error { return sqlrow.Wrap(op, err, mapErr) }
 
 // mapErr translates driver errors into the storage sentinels by SQLSTATE
 // code and error type, keeping the driver error in the chain for logs. It
@@ -360,12 +344,7 @@ func placeholders(from, n int) string {
 }
 
 // limitClause returns " LIMIT n" for a positive n, else "".
-func limitClause(n int) string {
-	if n <= 0 {
-		return ""
-	}
-	return fmt.Sprintf(" LIMIT %d", n)
-}
+func limitClause(n int) string { return sqlrow.LimitClause(n) }
 
 // args collects query arguments and numbers their placeholders.
 type args []any
@@ -377,20 +356,12 @@ func (a *args) add(v any) string {
 }
 
 // scanner is a pgx.Row or pgx.Rows.
-type scanner interface{ Scan(dest ...any) error }
+type scanner = sqlrow.Scanner
 
 // collect scans every row and closes rows.
 func collect[T any](rows pgx.Rows, scan func(scanner) (*T, error)) ([]*T, error) {
 	defer rows.Close()
-	var out []*T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return sqlrow.Collect(rows, scan)
 }
 
 // execOne runs a statement that must affect a row; none is ErrNotFound.

@@ -13,53 +13,14 @@ import (
 	"github.com/actas-dev/actas/internal/sqlrow"
 )
 
-const sessionCols = `id, tenant_id, user_id, auth_time, expires_at, last_refresh_at, revoked_at, revoke_reason,
-	client_ip, user_agent, refreshable, refresh_generation, rotated_at, impersonator_id, parent_id, reason,
-	created_at`
-
-// sessionRow holds the columns of sessionCols while they are scanned.
-type sessionRow struct {
-	s                                             actas.Session
-	auth, expires, refreshed, revoked, rot, creat int64
-	gen                                           int32
-}
-
-func (r *sessionRow) dest() []any {
-	s := &r.s
-	return []any{&s.ID, &s.TenantID, &s.UserID, &r.auth, &r.expires, &r.refreshed, &r.revoked, &s.RevokeReason,
-		&s.ClientIP, &s.UserAgent, &s.Refreshable, &r.gen, &r.rot, &s.ImpersonatorID, &s.ParentID,
-		&s.Reason, &r.creat}
-}
-
-func (r *sessionRow) session() *actas.Session {
-	s := r.s
-	s.RefreshGeneration = int(r.gen)
-	s.AuthTime, s.ExpiresAt, s.LastRefreshAt = fromMS(r.auth), fromMS(r.expires), fromMS(r.refreshed)
-	s.RevokedAt, s.RotatedAt, s.CreatedAt = fromMS(r.revoked), fromMS(r.rot), fromMS(r.creat)
-	return &s
-}
-
-func scanSession(row scanner) (*actas.Session, error) {
-	var r sessionRow
-	if err := row.Scan(r.dest()...); err != nil {
-		return nil, err
-	}
-	return r.session(), nil
-}
-
-// sessionArgs returns the values of sessionCols after id and tenant_id.
-func sessionArgs(s *actas.Session) []any {
-	return []any{s.UserID, ms(s.AuthTime), ms(s.ExpiresAt), ms(s.LastRefreshAt), ms(s.RevokedAt),
-		s.RevokeReason, s.ClientIP, s.UserAgent, s.Refreshable, int32(s.RefreshGeneration), ms(s.RotatedAt),
-		s.ImpersonatorID, s.ParentID, s.Reason, ms(s.CreatedAt)}
-}
+const sessionCols = sqlrow.SessionCols
 
 func insertRefreshToken(ctx context.Context, tx pgx.Tx, sessionID string, rt *actas.RefreshToken) error {
-	if rt.SessionID != "" && rt.SessionID != sessionID {
-		return fmt.Errorf("refresh token belongs to session %q, not %q", rt.SessionID, sessionID)
+	a, err := sqlrow.RefreshTokenArgs(sessionID, rt)
+	if err != nil {
+		return err
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO refresh_tokens (hash, session_id, generation, created_at)
-		VALUES ($1, $2, $3, $4)`, blob(rt.Hash), sessionID, int32(rt.Generation), ms(rt.CreatedAt))
+	_, err = tx.Exec(ctx, `INSERT INTO refresh_tokens (`+sqlrow.RefreshTokenCols+`) VALUES ($1, $2, $3, $4)`, a...)
 	return err
 }
 
@@ -84,7 +45,11 @@ func (db *DB) CreateSession(ctx context.Context, s *actas.Session, rt *actas.Ref
 				return err
 			}
 		}
-		a := append([]any{s.ID, s.TenantID}, sessionArgs(s)...)
+		a, err := sqlrow.SessionArgs(s)
+		if err != nil {
+			return err
+		}
+		a = append([]any{s.ID, s.TenantID}, a...)
 		if _, err := tx.Exec(ctx, `INSERT INTO sessions (`+sessionCols+`) VALUES (`+
 			placeholders(1, len(a))+`)`, a...); err != nil {
 			return err
@@ -116,7 +81,7 @@ func (db *DB) Session(ctx context.Context, id string) (*actas.Session, error) {
 	var s *actas.Session
 	err := db.read(ctx, func(ctx context.Context, q querier) error {
 		var err error
-		s, err = scanSession(q.QueryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = $1`, id))
+		s, err = sqlrow.ScanSession(q.QueryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = $1`, id))
 		return err
 	})
 	if err != nil {
@@ -128,32 +93,16 @@ func (db *DB) Session(ctx context.Context, id string) (*actas.Session, error) {
 // SessionByRefreshToken returns the refresh token with this hash, of any
 // generation, and its session, in one query.
 func (db *DB) SessionByRefreshToken(ctx context.Context, hash []byte) (*actas.Session, *actas.RefreshToken, error) {
-	var (
-		r       sessionRow
-		rt      actas.RefreshToken
-		gen     int32
-		created int64
-	)
+	var r sqlrow.RefreshRow
 	err := db.read(ctx, func(ctx context.Context, q querier) error {
-		return q.QueryRow(ctx, `SELECT t.hash, t.session_id, t.generation, t.created_at, `+
-			prefixed("s.", sessionCols)+` FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
-			WHERE t.hash = $1`, blob(hash)).Scan(append([]any{&rt.Hash, &rt.SessionID, &gen, &created},
-			r.dest()...)...)
+		return q.QueryRow(ctx, `SELECT `+sqlrow.Prefixed("t.", sqlrow.RefreshTokenCols)+`, `+
+			sqlrow.Prefixed("s.", sessionCols)+` FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+			WHERE t.hash = $1`, blob(hash)).Scan(r.Dest()...)
 	})
 	if err != nil {
 		return nil, nil, wrap("session by refresh token", err)
 	}
-	rt.Generation, rt.CreatedAt = int(gen), fromMS(created)
-	return r.session(), &rt, nil
-}
-
-// prefixed qualifies every column of a comma-separated list with p.
-func prefixed(p, cols string) string {
-	fields := strings.Split(cols, ",")
-	for i, f := range fields {
-		fields[i] = p + strings.TrimSpace(f)
-	}
-	return strings.Join(fields, ", ")
+	return r.Session(), r.Token(), nil
 }
 
 // Sessions returns a tenant's sessions matching f, oldest first.
@@ -177,7 +126,7 @@ func (db *DB) Sessions(ctx context.Context, f actas.SessionFilter) ([]*actas.Ses
 		if err != nil {
 			return err
 		}
-		out, err = collect(rows, scanSession)
+		out, err = collect(rows, sqlrow.ScanSession)
 		return err
 	})
 	return out, wrap("sessions", err)
@@ -192,18 +141,22 @@ func (db *DB) Sessions(ctx context.Context, f actas.SessionFilter) ([]*actas.Ses
 func (db *DB) UpdateSession(ctx context.Context, id string, fn func(*actas.Session) (*actas.RefreshToken, error)) (*actas.Session, error) {
 	var out *actas.Session
 	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		s, err := scanSession(tx.QueryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = $1 FOR NO KEY UPDATE`, id))
+		s, err := sqlrow.ScanSession(tx.QueryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = $1 FOR NO KEY UPDATE`, id))
 		if err != nil {
 			return err
 		}
 		rt, err := fn(s)
 		if err != nil {
-			return errFn{err}
+			return sqlrow.FnError{Err: err}
 		}
-		out, err = scanSession(tx.QueryRow(ctx, `UPDATE sessions SET user_id = $1, auth_time = $2, expires_at = $3,
+		a, err := sqlrow.SessionArgs(s)
+		if err != nil {
+			return err
+		}
+		out, err = sqlrow.ScanSession(tx.QueryRow(ctx, `UPDATE sessions SET user_id = $1, auth_time = $2, expires_at = $3,
 			last_refresh_at = $4, revoked_at = $5, revoke_reason = $6, client_ip = $7, user_agent = $8,
 			refreshable = $9, refresh_generation = $10, rotated_at = $11, impersonator_id = $12, parent_id = $13,
-			reason = $14, created_at = $15 WHERE id = $16 RETURNING `+sessionCols, append(sessionArgs(s), id)...))
+			reason = $14, created_at = $15 WHERE id = $16 RETURNING `+sessionCols, append(a, id)...))
 		if err != nil {
 			return err
 		}
@@ -300,7 +253,7 @@ func (db *DB) revokeSessionsFn(q actas.RevokeQuery) (func(ctx context.Context, t
 			if err != nil {
 				return err
 			}
-			if out, err = collect(rows, scanSession); err != nil {
+			if out, err = collect(rows, sqlrow.ScanSession); err != nil {
 				return err
 			}
 			if len(desc) > 0 {
@@ -310,7 +263,7 @@ func (db *DB) revokeSessionsFn(q actas.RevokeQuery) (func(ctx context.Context, t
 				if err != nil {
 					return err
 				}
-				more, err := collect(rows, scanSession)
+				more, err := collect(rows, sqlrow.ScanSession)
 				if err != nil {
 					return err
 				}
@@ -397,8 +350,8 @@ func (db *DB) insertRevocations(ctx context.Context, tx pgx.Tx, rs []*actas.Revo
 	for i, r := range rs {
 		seq := last - int64(len(rs)) + 1 + int64(i)
 		r.Seq = seq
-		b.Queue(`INSERT INTO revocations (seq, tenant_id, id, revoked_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-			seq, r.TenantID, r.ID, ms(r.RevokedAt), ms(r.ExpiresAt))
+		b.Queue(`INSERT INTO revocations (`+sqlrow.RevocationCols+`) VALUES ($1, $2, $3, $4, $5)`,
+			append([]any{seq}, sqlrow.RevocationArgs(r)...)...)
 	}
 	if db.notify {
 		// Delivered to listeners when, and only if, this transaction commits.
@@ -426,22 +379,12 @@ func (db *DB) RevokeToken(ctx context.Context, r *actas.Revocation) error {
 func (db *DB) Revocations(ctx context.Context, after int64, now time.Time, limit int) ([]*actas.Revocation, error) {
 	var out []*actas.Revocation
 	err := db.read(ctx, func(ctx context.Context, q querier) error {
-		rows, err := q.Query(ctx, `SELECT seq, tenant_id, id, revoked_at, expires_at FROM revocations
+		rows, err := q.Query(ctx, `SELECT `+sqlrow.RevocationCols+` FROM revocations
 			WHERE seq > $1 AND expires_at >= $2 ORDER BY seq`+limitClause(limit), after, ms(now))
 		if err != nil {
 			return err
 		}
-		out, err = collect(rows, func(row scanner) (*actas.Revocation, error) {
-			var (
-				r                actas.Revocation
-				revoked, expires int64
-			)
-			if err := row.Scan(&r.Seq, &r.TenantID, &r.ID, &revoked, &expires); err != nil {
-				return nil, err
-			}
-			r.RevokedAt, r.ExpiresAt = fromMS(revoked), fromMS(expires)
-			return &r, nil
-		})
+		out, err = collect(rows, sqlrow.ScanRevocation)
 		return err
 	})
 	return out, wrap("revocations", err)

@@ -7,28 +7,16 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/internal/sqlrow"
 )
 
-const signingKeyCols = `kid, tenant_id, key_use, alg, state, private_enc, public_der, created_at, activate_at,
-	retire_until`
-
-func scanSigningKey(row scanner) (*actas.SigningKey, error) {
-	var (
-		k                         actas.SigningKey
-		created, activate, retire int64
-	)
-	if err := row.Scan(&k.KID, &k.TenantID, &k.Use, &k.Alg, &k.State, &k.PrivateEnc, &k.PublicDER,
-		&created, &activate, &retire); err != nil {
-		return nil, err
-	}
-	k.CreatedAt, k.ActivateAt, k.RetireUntil = fromMS(created), fromMS(activate), fromMS(retire)
-	return &k, nil
-}
+// signingKeyUpdateQ writes the SigningKeyWriteCols of one key, by kid and tenant.
+var signingKeyUpdateQ = `UPDATE signing_keys SET ` + sqlrow.SetList(sqlrow.SigningKeyWriteCols, pgPlaceholder) +
+	fmt.Sprintf(` WHERE kid = $%d AND tenant_id = $%d`, len(sqlrow.SigningKeyWriteCols)+1, len(sqlrow.SigningKeyWriteCols)+2)
 
 func insertSigningKey(ctx context.Context, q querier, k *actas.SigningKey) error {
-	_, err := q.Exec(ctx, `INSERT INTO signing_keys (`+signingKeyCols+`) VALUES (`+placeholders(1, 10)+`)`,
-		k.KID, k.TenantID, k.Use, k.Alg, k.State, blob(k.PrivateEnc), blob(k.PublicDER),
-		ms(k.CreatedAt), ms(k.ActivateAt), ms(k.RetireUntil))
+	_, err := q.Exec(ctx, `INSERT INTO signing_keys (`+sqlrow.SigningKeyCols+`) VALUES (`+placeholders(1, 10)+`)`,
+		sqlrow.SigningKeyArgs(k)...)
 	return err
 }
 
@@ -41,7 +29,7 @@ func (db *DB) CreateSigningKey(ctx context.Context, k *actas.SigningKey) error {
 
 // signingKeysQuery lists a tenant's keys, oldest first; keys created in
 // the same millisecond come by kid.
-const signingKeysQuery = `SELECT ` + signingKeyCols + ` FROM signing_keys WHERE tenant_id = $1
+var signingKeysQuery = `SELECT ` + sqlrow.SigningKeyCols + ` FROM signing_keys WHERE tenant_id = $1
 	ORDER BY created_at, kid COLLATE "C"`
 
 func signingKeys(ctx context.Context, q querier, tenantID string) ([]*actas.SigningKey, error) {
@@ -49,7 +37,7 @@ func signingKeys(ctx context.Context, q querier, tenantID string) ([]*actas.Sign
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, scanSigningKey)
+	return collect(rows, sqlrow.ScanSigningKey)
 }
 
 // SigningKeys returns a tenant's keys in every state, oldest first.
@@ -81,33 +69,13 @@ func (db *DB) UpdateSigningKeys(ctx context.Context, tenantID string, fn func([]
 		if err != nil {
 			return err
 		}
-		existing := make(map[string]bool, len(keys))
-		for _, k := range keys {
-			existing[k.KID] = true
-		}
-		keys, err = fn(keys)
-		if err != nil {
-			return errFn{err}
-		}
-		for _, k := range keys {
-			if k.TenantID != "" && k.TenantID != tenantID {
-				return fmt.Errorf("key %q belongs to another tenant", k.KID)
-			}
-			if !existing[k.KID] {
-				nk := *k
-				nk.TenantID = tenantID
-				if err := insertSigningKey(ctx, tx, &nk); err != nil {
-					return err
-				}
-				continue
-			}
-			if _, err := tx.Exec(ctx, `UPDATE signing_keys SET key_use = $1, alg = $2, state = $3,
-				private_enc = $4, public_der = $5, created_at = $6, activate_at = $7, retire_until = $8
-				WHERE kid = $9 AND tenant_id = $10`,
-				k.Use, k.Alg, k.State, blob(k.PrivateEnc), blob(k.PublicDER), ms(k.CreatedAt),
-				ms(k.ActivateAt), ms(k.RetireUntil), k.KID, tenantID); err != nil {
+		if err := sqlrow.ApplySigningKeys(tenantID, keys, fn,
+			func(k *actas.SigningKey) error { return insertSigningKey(ctx, tx, k) },
+			func(k *actas.SigningKey) error {
+				_, err := tx.Exec(ctx, signingKeyUpdateQ, append(sqlrow.SigningKeyArgs(k)[2:], k.KID, tenantID)...)
 				return err
-			}
+			}); err != nil {
+			return err
 		}
 		out, err = signingKeys(ctx, tx, tenantID)
 		return err

@@ -2,43 +2,31 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/internal/sqlrow"
 )
 
-const tenantCols = `id, name, user_pool_id, client_id, endpoint_url, settings, created_at`
-
-func scanTenant(row scanner) (*actas.Tenant, error) {
-	var (
-		t        actas.Tenant
-		settings string
-		created  int64
-	)
-	if err := row.Scan(&t.ID, &t.Name, &t.UserPoolID, &t.ClientID, &t.EndpointURL, &settings, &created); err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal([]byte(settings), &t.Settings); err != nil {
-		return nil, fmt.Errorf("decode settings: %w", err)
-	}
-	t.CreatedAt = fromMS(created)
-	return &t, nil
-}
+var (
+	tenantInsertQ = `INSERT INTO tenants (` + sqlrow.TenantCols + `) VALUES (` + placeholders(1, len(sqlrow.TenantWriteCols)+1) + `)`
+	tenantSelectQ = `SELECT ` + sqlrow.TenantCols + ` FROM tenants WHERE `
+	tenantUpdateQ = `UPDATE tenants SET ` + sqlrow.SetList(sqlrow.TenantWriteCols, pgPlaceholder) +
+		fmt.Sprintf(` WHERE id = $%d RETURNING `, len(sqlrow.TenantWriteCols)+1) + sqlrow.TenantCols
+)
 
 // CreateTenant stores a tenant, its first API key (if any) and its first
 // signing keys in one transaction.
 func (db *DB) CreateTenant(ctx context.Context, t *actas.Tenant, key *actas.APIKey, keys []*actas.SigningKey) error {
-	settings, err := json.Marshal(t.Settings)
+	a, err := sqlrow.TenantArgs(t)
 	if err != nil {
 		return fmt.Errorf("create tenant: %w", err)
 	}
 	return wrap("create tenant", db.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO tenants (`+tenantCols+`) VALUES (`+placeholders(1, 7)+`)`,
-			t.ID, t.Name, t.UserPoolID, t.ClientID, t.EndpointURL, string(settings), ms(t.CreatedAt)); err != nil {
+		if _, err := tx.Exec(ctx, tenantInsertQ, a...); err != nil {
 			return err
 		}
 		if key != nil {
@@ -59,7 +47,7 @@ func (db *DB) tenantWhere(ctx context.Context, op, where string, arg any) (*acta
 	var t *actas.Tenant
 	err := db.read(ctx, func(ctx context.Context, q querier) error {
 		var err error
-		t, err = scanTenant(q.QueryRow(ctx, `SELECT `+tenantCols+` FROM tenants WHERE `+where, arg))
+		t, err = sqlrow.ScanTenant(q.QueryRow(ctx, tenantSelectQ+where, arg))
 		return err
 	})
 	if err != nil {
@@ -88,11 +76,11 @@ func (db *DB) TenantByPoolID(ctx context.Context, poolID string) (*actas.Tenant,
 func (db *DB) Tenants(ctx context.Context) ([]*actas.Tenant, error) {
 	var out []*actas.Tenant
 	err := db.read(ctx, func(ctx context.Context, q querier) error {
-		rows, err := q.Query(ctx, `SELECT `+tenantCols+` FROM tenants ORDER BY name COLLATE "C"`)
+		rows, err := q.Query(ctx, `SELECT `+sqlrow.TenantCols+` FROM tenants ORDER BY name COLLATE "C"`)
 		if err != nil {
 			return err
 		}
-		out, err = collect(rows, scanTenant)
+		out, err = collect(rows, sqlrow.ScanTenant)
 		return err
 	})
 	return out, wrap("tenants", err)
@@ -103,20 +91,18 @@ func (db *DB) Tenants(ctx context.Context) ([]*actas.Tenant, error) {
 func (db *DB) UpdateTenant(ctx context.Context, id string, fn func(*actas.Tenant) error) (*actas.Tenant, error) {
 	var out *actas.Tenant
 	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		t, err := scanTenant(tx.QueryRow(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = $1 FOR NO KEY UPDATE`, id))
+		t, err := sqlrow.ScanTenant(tx.QueryRow(ctx, tenantSelectQ+`id = $1 FOR NO KEY UPDATE`, id))
 		if err != nil {
 			return err
 		}
 		if err := fn(t); err != nil {
-			return errFn{err}
+			return sqlrow.FnError{Err: err}
 		}
-		settings, err := json.Marshal(t.Settings)
+		a, err := sqlrow.TenantArgs(t)
 		if err != nil {
 			return err
 		}
-		out, err = scanTenant(tx.QueryRow(ctx, `UPDATE tenants SET name = $1, user_pool_id = $2, client_id = $3,
-			endpoint_url = $4, settings = $5, created_at = $6 WHERE id = $7 RETURNING `+tenantCols,
-			t.Name, t.UserPoolID, t.ClientID, t.EndpointURL, string(settings), ms(t.CreatedAt), id))
+		out, err = sqlrow.ScanTenant(tx.QueryRow(ctx, tenantUpdateQ, append(a[1:], id)...))
 		return err
 	})
 	if err != nil {
@@ -125,23 +111,9 @@ func (db *DB) UpdateTenant(ctx context.Context, id string, fn func(*actas.Tenant
 	return out, nil
 }
 
-const apiKeyCols = `id, tenant_id, name, hash, created_at, last_used_at, revoked_at`
-
-func scanAPIKey(row scanner) (*actas.APIKey, error) {
-	var (
-		k                      actas.APIKey
-		created, used, revoked int64
-	)
-	if err := row.Scan(&k.ID, &k.TenantID, &k.Name, &k.Hash, &created, &used, &revoked); err != nil {
-		return nil, err
-	}
-	k.CreatedAt, k.LastUsedAt, k.RevokedAt = fromMS(created), fromMS(used), fromMS(revoked)
-	return &k, nil
-}
-
 func insertAPIKey(ctx context.Context, q querier, k *actas.APIKey) error {
-	_, err := q.Exec(ctx, `INSERT INTO api_keys (`+apiKeyCols+`) VALUES (`+placeholders(1, 7)+`)`,
-		k.ID, k.TenantID, k.Name, blob(k.Hash), ms(k.CreatedAt), ms(k.LastUsedAt), ms(k.RevokedAt))
+	_, err := q.Exec(ctx, `INSERT INTO api_keys (`+sqlrow.APIKeyCols+`) VALUES (`+placeholders(1, 7)+`)`,
+		sqlrow.APIKeyArgs(k)...)
 	return err
 }
 
@@ -157,7 +129,7 @@ func (db *DB) APIKey(ctx context.Context, id string) (*actas.APIKey, error) {
 	var k *actas.APIKey
 	err := db.read(ctx, func(ctx context.Context, q querier) error {
 		var err error
-		k, err = scanAPIKey(q.QueryRow(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE id = $1`, id))
+		k, err = sqlrow.ScanAPIKey(q.QueryRow(ctx, `SELECT `+sqlrow.APIKeyCols+` FROM api_keys WHERE id = $1`, id))
 		return err
 	})
 	if err != nil {
@@ -170,12 +142,12 @@ func (db *DB) APIKey(ctx context.Context, id string) (*actas.APIKey, error) {
 func (db *DB) APIKeys(ctx context.Context, tenantID string) ([]*actas.APIKey, error) {
 	var out []*actas.APIKey
 	err := db.read(ctx, func(ctx context.Context, q querier) error {
-		rows, err := q.Query(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE tenant_id = $1
+		rows, err := q.Query(ctx, `SELECT `+sqlrow.APIKeyCols+` FROM api_keys WHERE tenant_id = $1
 			ORDER BY created_at, id COLLATE "C"`, tenantID)
 		if err != nil {
 			return err
 		}
-		out, err = collect(rows, scanAPIKey)
+		out, err = collect(rows, sqlrow.ScanAPIKey)
 		return err
 	})
 	return out, wrap("api keys", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/internal/sqlrow"
 )
 
 // ConfigChanges implements actas.TenantChangeStore (migration 00007).
@@ -33,11 +34,11 @@ func (db *DB) ConfigChanges(ctx context.Context, after int64, limit int) ([]acta
 func (db *DB) TenantsAfter(ctx context.Context, afterID string, limit int) ([]*actas.Tenant, error) {
 	var out []*actas.Tenant
 	err := db.read(ctx, func(ctx context.Context, q querier) error {
-		rows, err := q.Query(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id > $1 ORDER BY id LIMIT $2`, afterID, limit)
+		rows, err := q.Query(ctx, tenantSelectQ+`id > $1 ORDER BY id LIMIT $2`, afterID, limit)
 		if err != nil {
 			return err
 		}
-		out, err = collect(rows, scanTenant)
+		out, err = collect(rows, sqlrow.ScanTenant)
 		return err
 	})
 	return out, wrap("tenants after", err)

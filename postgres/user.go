@@ -13,8 +13,6 @@ import (
 
 const userCols = sqlrow.UserCols
 
-func scanUser(row scanner) (*actas.User, error) { return sqlrow.ScanUser(row) }
-
 func pgPlaceholder(n int) string { return fmt.Sprintf("$%d", n) }
 
 // userInsertQ inserts a user from sqlrow.UserInsertArgs.
@@ -39,7 +37,7 @@ func updateUser(ctx context.Context, tx pgx.Tx, u *actas.User) (*actas.User, err
 	if err != nil {
 		return nil, err
 	}
-	return scanUser(tx.QueryRow(ctx, userUpdateQ, append(a, u.ID, u.TenantID)...))
+	return sqlrow.ScanUser(tx.QueryRow(ctx, userUpdateQ, append(a, u.ID, u.TenantID)...))
 }
 
 // CreateUser stores a new user. The username is unique per tenant as
@@ -52,7 +50,7 @@ func (db *DB) userWhere(ctx context.Context, op, where string, a ...any) (*actas
 	var u *actas.User
 	err := db.read(ctx, func(ctx context.Context, q querier) error {
 		var err error
-		u, err = scanUser(q.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE `+where, a...))
+		u, err = sqlrow.ScanUser(q.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE `+where, a...))
 		return err
 	})
 	if err != nil {
@@ -83,7 +81,7 @@ func (db *DB) Users(ctx context.Context, tenantID string) ([]*actas.User, error)
 		if err != nil {
 			return err
 		}
-		out, err = collect(rows, scanUser)
+		out, err = collect(rows, sqlrow.ScanUser)
 		return err
 	})
 	return out, wrap("users", err)
@@ -95,13 +93,13 @@ func (db *DB) Users(ctx context.Context, tenantID string) ([]*actas.User, error)
 func (db *DB) UpdateUser(ctx context.Context, tenantID, id string, fn func(*actas.User) error) (*actas.User, error) {
 	var out *actas.User
 	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		u, err := scanUser(tx.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = $1 AND tenant_id = $2
+		u, err := sqlrow.ScanUser(tx.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = $1 AND tenant_id = $2
 			FOR NO KEY UPDATE`, id, tenantID))
 		if err != nil {
 			return err
 		}
 		if err := fn(u); err != nil {
-			return errFn{err}
+			return sqlrow.FnError{Err: err}
 		}
 		u.ID, u.TenantID = id, tenantID
 		out, err = updateUser(ctx, tx, u)

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
@@ -52,7 +51,7 @@ func (db *DB) ChangeUser(ctx context.Context, tenantID, id string, fn func(*acta
 		if err := execOne(ctx, tx, `SELECT 1 FROM tenants WHERE id = $1 FOR NO KEY UPDATE`, tenantID); err != nil {
 			return err
 		}
-		u, err := scanUser(tx.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = $1 AND tenant_id = $2
+		u, err := sqlrow.ScanUser(tx.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = $1 AND tenant_id = $2
 			FOR NO KEY UPDATE`, id, tenantID))
 		if err != nil {
 			return err
@@ -72,21 +71,12 @@ func (db *DB) ChangeUser(ctx context.Context, tenantID, id string, fn func(*acta
 				return updateUser(ctx, tx, u)
 			},
 		})
-		return fnErr(err)
+		return err
 	})
 	if err != nil {
 		return nil, nil, wrap("change user", err)
 	}
 	return out, revoked, nil
-}
-
-// fnErr turns sqlrow's mark of a caller's error into this store's.
-func fnErr(err error) error {
-	var fe sqlrow.FnError
-	if errors.As(err, &fe) {
-		return errFn{fe.Err}
-	}
-	return err
 }
 
 // otherAdmins counts the tenant's active administrators other than id;
@@ -97,7 +87,7 @@ func otherAdmins(ctx context.Context, tx pgx.Tx, tenantID, id string) (int, erro
 	if err != nil {
 		return 0, err
 	}
-	us, err := collect(rows, scanUser)
+	us, err := collect(rows, sqlrow.ScanUser)
 	return sqlrow.CountAdmins(us), err
 }
 
@@ -130,7 +120,7 @@ func (db *DB) SearchUsers(ctx context.Context, tenantID, prefix, after string, l
 		if err != nil {
 			return err
 		}
-		out, err = collect(rows, scanUser)
+		out, err = collect(rows, sqlrow.ScanUser)
 		return err
 	})
 	return out, wrap("search users", err)
@@ -184,7 +174,7 @@ func (db *DB) Groups(ctx context.Context, tenantID string) ([]*actas.Group, erro
 		}
 		out, err = collect(rows, func(r scanner) (*actas.Group, error) {
 			var n int
-			g, err := sqlrow.ScanGroup(withExtra{r, &n})
+			g, err := sqlrow.ScanGroup(sqlrow.WithExtra{Scanner: r, Extra: &n})
 			if g != nil {
 				g.Members = n
 			}
@@ -194,14 +184,6 @@ func (db *DB) Groups(ctx context.Context, tenantID string) ([]*actas.Group, erro
 	})
 	return out, wrap("groups", err)
 }
-
-// withExtra scans a row with one more column than its scan function reads.
-type withExtra struct {
-	scanner
-	extra any
-}
-
-func (w withExtra) Scan(dest ...any) error { return w.scanner.Scan(append(dest, w.extra)...) }
 
 // EnsureGroups returns the records of names, creating missing ones.
 func (db *DB) EnsureGroups(ctx context.Context, tenantID string, names []string, now time.Time) ([]*actas.Group, error) {
@@ -240,7 +222,7 @@ func (db *DB) DeleteGroup(ctx context.Context, tenantID, id string, ev *actas.Au
 		if err != nil {
 			return err
 		}
-		members, err := collect(rows, scanUser)
+		members, err := collect(rows, sqlrow.ScanUser)
 		if err != nil {
 			return err
 		}

@@ -6,18 +6,16 @@ import (
 	"strings"
 
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/internal/sqlrow"
 )
 
-const auditCols = `id, occurred_at, tenant_id, action, actor_id, actor, subject_id, subject, session_id, parent_id,
-	api_key_id, ip, user_agent, outcome, reason, details`
+// auditInsertQ appends an event of sqlrow.AuditArgs.
+var auditInsertQ = `INSERT INTO audit_events (` + strings.Join(sqlrow.AuditInsertCols, ", ") + `) VALUES (` +
+	placeholders(len(sqlrow.AuditInsertCols)) + `)`
 
 // insertAudit appends ev and returns the id the database gave it.
 func insertAudit(ctx context.Context, tx *sql.Tx, ev *actas.AuditEvent) (int64, error) {
-	res, err := tx.ExecContext(ctx, `INSERT INTO audit_events (occurred_at, tenant_id, action, actor_id, actor,
-		subject_id, subject, session_id, parent_id, api_key_id, ip, user_agent, outcome, reason, details)
-		VALUES (`+placeholders(15)+`)`,
-		ms(ev.Time), ev.TenantID, ev.Action, ev.ActorID, ev.Actor, ev.SubjectID, ev.Subject, ev.SessionID,
-		ev.ParentID, ev.APIKeyID, ev.IP, ev.UserAgent, ev.Outcome, ev.Reason, ev.Details)
+	res, err := tx.ExecContext(ctx, auditInsertQ, sqlrow.AuditArgs(ev)...)
 	if err != nil {
 		return 0, err
 	}
@@ -42,43 +40,11 @@ func (db *DB) AppendAudit(ctx context.Context, ev *actas.AuditEvent) error {
 // AuditEvents returns the events matching f in ID order. Since is
 // inclusive, AfterID exclusive.
 func (db *DB) AuditEvents(ctx context.Context, f actas.AuditFilter) ([]*actas.AuditEvent, error) {
-	where, args := []string{"id > ?"}, []any{f.AfterID}
-	if f.TenantID != "" {
-		where, args = append(where, "tenant_id = ?"), append(args, f.TenantID)
-	}
-	if f.Action != "" {
-		where, args = append(where, "action = ?"), append(args, f.Action)
-	}
-	if !f.Since.IsZero() {
-		where, args = append(where, "occurred_at >= ?"), append(args, ms(f.Since))
-	}
-	if f.BeforeID > 0 {
-		where, args = append(where, "id < ?"), append(args, f.BeforeID)
-	}
-	if f.Subject != "" {
-		where, args = append(where, "subject = ?"), append(args, f.Subject)
-	}
-	order := " ORDER BY id"
-	if f.NewestFirst {
-		order += " DESC"
-	}
-	rows, err := db.r.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_events WHERE `+
-		strings.Join(where, " AND ")+order+limitClause(f.Limit), args...)
+	query, args := sqlrow.AuditQuery(f, func(int) string { return "?" })
+	rows, err := db.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, wrap("audit events", err)
 	}
-	out, err := collect(rows, func(row scanner) (*actas.AuditEvent, error) {
-		var (
-			ev actas.AuditEvent
-			at int64
-		)
-		if err := row.Scan(&ev.ID, &at, &ev.TenantID, &ev.Action, &ev.ActorID, &ev.Actor, &ev.SubjectID,
-			&ev.Subject, &ev.SessionID, &ev.ParentID, &ev.APIKeyID, &ev.IP, &ev.UserAgent, &ev.Outcome,
-			&ev.Reason, &ev.Details); err != nil {
-			return nil, err
-		}
-		ev.Time = fromMS(at)
-		return &ev, nil
-	})
+	out, err := collect(rows, sqlrow.ScanAuditEvent)
 	return out, wrap("audit events", err)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/internal/sqlrow"
 )
 
 // insertSessionRevocations appends one Revocation per session, with one
@@ -14,14 +15,13 @@ func insertSessionRevocations(ctx context.Context, tx *sql.Tx, sessions []*actas
 	if len(sessions) == 0 {
 		return nil
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO revocations (tenant_id, id, revoked_at, expires_at)
-		VALUES (?, ?, ?, ?)`)
+	stmt, err := tx.PrepareContext(ctx, insertRevocationQ)
 	if err != nil {
 		return err
 	}
 	defer stmt.Close()
 	for _, s := range sessions {
-		if _, err := stmt.ExecContext(ctx, s.TenantID, s.ID, ms(at), ms(s.ExpiresAt)); err != nil {
+		if _, err := stmt.ExecContext(ctx, sqlrow.RevocationArgs(sqlrow.SessionRevocation(s, at))...); err != nil {
 			return err
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -12,63 +11,18 @@ import (
 	"github.com/actas-dev/actas/internal/sqlrow"
 )
 
-const sessionCols = `id, tenant_id, user_id, auth_time, expires_at, last_refresh_at, revoked_at, revoke_reason,
-	client_ip, user_agent, refreshable, refresh_generation, rotated_at, impersonator_id, parent_id, reason,
-	created_at`
+const sessionCols = sqlrow.SessionCols
 
-// sessionRow holds the columns of sessionCols while they are scanned.
-type sessionRow struct {
-	s                                             actas.Session
-	auth, expires, refreshed, revoked, rot, creat int64
-}
-
-func (r *sessionRow) dest() []any {
-	s := &r.s
-	return []any{&s.ID, &s.TenantID, &s.UserID, &r.auth, &r.expires, &r.refreshed, &r.revoked, &s.RevokeReason,
-		&s.ClientIP, &s.UserAgent, &s.Refreshable, &s.RefreshGeneration, &r.rot, &s.ImpersonatorID, &s.ParentID,
-		&s.Reason, &r.creat}
-}
-
-func (r *sessionRow) session() *actas.Session {
-	s := r.s
-	s.AuthTime, s.ExpiresAt, s.LastRefreshAt = fromMS(r.auth), fromMS(r.expires), fromMS(r.refreshed)
-	s.RevokedAt, s.RotatedAt, s.CreatedAt = fromMS(r.revoked), fromMS(r.rot), fromMS(r.creat)
-	return &s
-}
-
-// stored returns s as reading it back after writing sessionArgs(s) would:
-// times at millisecond precision in UTC.
-func stored(s *actas.Session) *actas.Session {
-	r := sessionRow{s: *s, auth: ms(s.AuthTime), expires: ms(s.ExpiresAt), refreshed: ms(s.LastRefreshAt),
-		revoked: ms(s.RevokedAt), rot: ms(s.RotatedAt), creat: ms(s.CreatedAt)}
-	return r.session()
-}
-
-func scanSession(row scanner) (*actas.Session, error) {
-	var r sessionRow
-	if err := row.Scan(r.dest()...); err != nil {
-		return nil, err
-	}
-	return r.session(), nil
-}
-
-// sessionArgs returns the values of sessionCols after id and tenant_id.
-func sessionArgs(s *actas.Session) []any {
-	return []any{s.UserID, ms(s.AuthTime), ms(s.ExpiresAt), ms(s.LastRefreshAt), ms(s.RevokedAt),
-		s.RevokeReason, s.ClientIP, s.UserAgent, s.Refreshable, s.RefreshGeneration, ms(s.RotatedAt),
-		s.ImpersonatorID, s.ParentID, s.Reason, ms(s.CreatedAt)}
-}
-
-const insertRefreshTokenQ = `INSERT INTO refresh_tokens (hash, session_id, generation, created_at)
-	VALUES (?, ?, ?, ?)`
+var insertRefreshTokenQ = `INSERT INTO refresh_tokens (` + sqlrow.RefreshTokenCols + `) VALUES (?, ?, ?, ?)`
 
 // insertRefreshToken stores rt with st, insertRefreshTokenQ prepared on
 // the writer (or nil).
 func insertRefreshToken(ctx context.Context, tx *sql.Tx, st *sql.Stmt, sessionID string, rt *actas.RefreshToken) error {
-	if rt.SessionID != "" && rt.SessionID != sessionID {
-		return fmt.Errorf("refresh token belongs to session %q, not %q", rt.SessionID, sessionID)
+	a, err := sqlrow.RefreshTokenArgs(sessionID, rt)
+	if err != nil {
+		return err
 	}
-	_, err := txExec(ctx, tx, st, insertRefreshTokenQ, blob(rt.Hash), sessionID, rt.Generation, ms(rt.CreatedAt))
+	_, err = txExec(ctx, tx, st, insertRefreshTokenQ, a...)
 	return err
 }
 
@@ -90,7 +44,11 @@ func (db *DB) CreateSession(ctx context.Context, s *actas.Session, rt *actas.Ref
 				return err
 			}
 		}
-		args := append([]any{s.ID, s.TenantID}, sessionArgs(s)...)
+		a, err := sqlrow.SessionArgs(s)
+		if err != nil {
+			return err
+		}
+		args := append([]any{s.ID, s.TenantID}, a...)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (`+sessionCols+`) VALUES (`+
 			placeholders(len(args))+`)`, args...); err != nil {
 			return err
@@ -119,7 +77,7 @@ func (db *DB) CreateSession(ctx context.Context, s *actas.Session, rt *actas.Ref
 
 // Session returns the session with this id.
 func (db *DB) Session(ctx context.Context, id string) (*actas.Session, error) {
-	s, err := scanSession(db.readRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, id))
+	s, err := sqlrow.ScanSession(db.readRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, id))
 	if err != nil {
 		return nil, wrap("session", err)
 	}
@@ -129,26 +87,11 @@ func (db *DB) Session(ctx context.Context, id string) (*actas.Session, error) {
 // SessionByRefreshToken returns the refresh token with this hash, of any
 // generation, and its session, in one query.
 func (db *DB) SessionByRefreshToken(ctx context.Context, hash []byte) (*actas.Session, *actas.RefreshToken, error) {
-	var (
-		r       sessionRow
-		rt      actas.RefreshToken
-		created int64
-	)
-	dest := append([]any{&rt.Hash, &rt.SessionID, &rt.Generation, &created}, r.dest()...)
-	if err := db.byRefresh.QueryRowContext(brief(ctx), blob(hash)).Scan(dest...); err != nil {
+	var r sqlrow.RefreshRow
+	if err := db.byRefresh.QueryRowContext(brief(ctx), blob(hash)).Scan(r.Dest()...); err != nil {
 		return nil, nil, wrap("session by refresh token", err)
 	}
-	rt.CreatedAt = fromMS(created)
-	return r.session(), &rt, nil
-}
-
-// prefixed qualifies every column of a comma-separated list with p.
-func prefixed(p, cols string) string {
-	fields := strings.Split(cols, ",")
-	for i, f := range fields {
-		fields[i] = p + strings.TrimSpace(f)
-	}
-	return strings.Join(fields, ", ")
+	return r.Session(), r.Token(), nil
 }
 
 // Sessions returns a tenant's sessions matching f, oldest first. With
@@ -172,7 +115,7 @@ func (db *DB) Sessions(ctx context.Context, f actas.SessionFilter) ([]*actas.Ses
 	if err != nil {
 		return nil, wrap("sessions", err)
 	}
-	out, err := collect(rows, scanSession)
+	out, err := collect(rows, sqlrow.ScanSession)
 	return out, wrap("sessions", err)
 }
 
@@ -200,25 +143,36 @@ func (db *DB) UpdateSession(ctx context.Context, id string, fn func(*actas.Sessi
 	var out *actas.Session
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		ctx := brief(ctx)
-		s, err := scanSession(txQueryRow(ctx, tx, selStmt, sel, id))
+		s, err := sqlrow.ScanSession(txQueryRow(ctx, tx, selStmt, sel, id))
 		if err != nil {
 			return err
 		}
 		orig := *s
 		rt, err := fn(s)
 		if err != nil {
-			return errFn{err}
+			return sqlrow.FnError{Err: err}
 		}
 		if s.UserID == orig.UserID && ms(s.ExpiresAt) == ms(orig.ExpiresAt) && s.ImpersonatorID == orig.ImpersonatorID &&
 			s.ParentID == orig.ParentID {
-			_, err = txExec(ctx, tx, updUnindexedStmt, updUnindexed, ms(s.AuthTime), ms(s.LastRefreshAt),
-				ms(s.RevokedAt), s.RevokeReason, s.ClientIP, s.UserAgent, s.Refreshable, s.RefreshGeneration,
-				ms(s.RotatedAt), s.Reason, ms(s.CreatedAt), id)
+			// The hot path: only these values are boxed (sqlrow.SessionArgs
+			// would box all of them).
+			gen, err := sqlrow.Generation(s.RefreshGeneration)
+			if err != nil {
+				return err
+			}
+			if _, err := txExec(ctx, tx, updUnindexedStmt, updUnindexed, ms(s.AuthTime), ms(s.LastRefreshAt),
+				ms(s.RevokedAt), s.RevokeReason, s.ClientIP, s.UserAgent, s.Refreshable, gen,
+				ms(s.RotatedAt), s.Reason, ms(s.CreatedAt), id); err != nil {
+				return err
+			}
 		} else {
-			_, err = txExec(ctx, tx, updStmt, upd, append(sessionArgs(s), id)...)
-		}
-		if err != nil {
-			return err
+			a, err := sqlrow.SessionArgs(s)
+			if err != nil {
+				return err
+			}
+			if _, err := txExec(ctx, tx, updStmt, upd, append(a, id)...); err != nil {
+				return err
+			}
 		}
 		if rt != nil {
 			if err := insertRefreshToken(ctx, tx, rtStmt, id, rt); err != nil {
@@ -228,7 +182,7 @@ func (db *DB) UpdateSession(ctx context.Context, id string, fn func(*actas.Sessi
 		// What was written, as a read would return it (times in
 		// milliseconds, UTC), without reading it back.
 		s.ID, s.TenantID = orig.ID, orig.TenantID
-		out = stored(s)
+		out = sqlrow.StoredSession(s)
 		return nil
 	})
 	if err != nil {
@@ -321,10 +275,10 @@ func (db *DB) revokeSessionsFn(ctx context.Context, q actas.RevokeQuery) (func(t
 			if one {
 				ctx := brief(ctx)
 				var (
-					r           sessionRow
+					r           sqlrow.SessionRow
 					hasChildren bool
 				)
-				err := txQueryRow(ctx, tx, oneS, oneQ, q.TenantID, q.SessionID).Scan(append(r.dest(), &hasChildren)...)
+				err := txQueryRow(ctx, tx, oneS, oneQ, q.TenantID, q.SessionID).Scan(append(r.Dest(), &hasChildren)...)
 				switch {
 				case errors.Is(err, sql.ErrNoRows):
 					out = nil
@@ -333,7 +287,7 @@ func (db *DB) revokeSessionsFn(ctx context.Context, q actas.RevokeQuery) (func(t
 					return err
 				case !hasChildren:
 					out = nil
-					s := r.session()
+					s := r.Session()
 					if !s.RevokedAt.IsZero() {
 						return nil
 					}
@@ -341,11 +295,9 @@ func (db *DB) revokeSessionsFn(ctx context.Context, q actas.RevokeQuery) (func(t
 						return err
 					}
 					s.RevokedAt, s.RevokeReason = at, reason
-					s = stored(s)
+					s = sqlrow.StoredSession(s)
 					out = []*actas.Session{s}
-					_, err := insertRevocation(ctx, tx, revS, &actas.Revocation{
-						TenantID: s.TenantID, ID: s.ID, RevokedAt: at, ExpiresAt: s.ExpiresAt,
-					})
+					_, err := insertRevocation(ctx, tx, revS, sqlrow.SessionRevocation(s, at))
 					return err
 				}
 			}
@@ -363,9 +315,7 @@ func (db *DB) revokeSessionsFn(ctx context.Context, q actas.RevokeQuery) (func(t
 			}
 			out = append(direct, desc...)
 			for _, s := range out {
-				if _, err := insertRevocation(ctx, tx, revS, &actas.Revocation{
-					TenantID: s.TenantID, ID: s.ID, RevokedAt: at, ExpiresAt: s.ExpiresAt,
-				}); err != nil {
+				if _, err := insertRevocation(ctx, tx, revS, sqlrow.SessionRevocation(s, at)); err != nil {
 					return err
 				}
 			}
@@ -386,15 +336,15 @@ func updateReturning(ctx context.Context, tx *sql.Tx, st *sql.Stmt, query string
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, scanSession)
+	return collect(rows, sqlrow.ScanSession)
 }
 
-const insertRevocationQ = `INSERT INTO revocations (tenant_id, id, revoked_at, expires_at) VALUES (?, ?, ?, ?)`
+const insertRevocationQ = `INSERT INTO revocations (` + sqlrow.RevocationInsertCols + `) VALUES (?, ?, ?, ?)`
 
 // insertRevocation appends r with st, insertRevocationQ prepared on the
 // writer (or nil), and returns its sequence number.
 func insertRevocation(ctx context.Context, tx *sql.Tx, st *sql.Stmt, r *actas.Revocation) (int64, error) {
-	res, err := txExec(ctx, tx, st, insertRevocationQ, r.TenantID, r.ID, ms(r.RevokedAt), ms(r.ExpiresAt))
+	res, err := txExec(ctx, tx, st, insertRevocationQ, sqlrow.RevocationArgs(r)...)
 	if err != nil {
 		return 0, err
 	}
@@ -421,22 +371,12 @@ func (db *DB) RevokeToken(ctx context.Context, r *actas.Revocation) error {
 // the cursor that have not expired at now; one that expires exactly at now
 // is still returned, as PurgeExpired keeps it too.
 func (db *DB) Revocations(ctx context.Context, after int64, now time.Time, limit int) ([]*actas.Revocation, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT seq, tenant_id, id, revoked_at, expires_at FROM revocations
+	rows, err := db.r.QueryContext(ctx, `SELECT `+sqlrow.RevocationCols+` FROM revocations
 		WHERE seq > ? AND expires_at >= ? ORDER BY seq`+limitClause(limit), after, ms(now))
 	if err != nil {
 		return nil, wrap("revocations", err)
 	}
-	out, err := collect(rows, func(row scanner) (*actas.Revocation, error) {
-		var (
-			r                actas.Revocation
-			revoked, expires int64
-		)
-		if err := row.Scan(&r.Seq, &r.TenantID, &r.ID, &revoked, &expires); err != nil {
-			return nil, err
-		}
-		r.RevokedAt, r.ExpiresAt = fromMS(revoked), fromMS(expires)
-		return &r, nil
-	})
+	out, err := collect(rows, sqlrow.ScanRevocation)
 	return out, wrap("revocations", err)
 }
 

@@ -3,31 +3,18 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"fmt"
 
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/internal/sqlrow"
 )
 
-const signingKeyCols = `kid, tenant_id, key_use, alg, state, private_enc, public_der, created_at, activate_at,
-	retire_until`
-
-func scanSigningKey(row scanner) (*actas.SigningKey, error) {
-	var (
-		k                         actas.SigningKey
-		created, activate, retire int64
-	)
-	if err := row.Scan(&k.KID, &k.TenantID, &k.Use, &k.Alg, &k.State, &k.PrivateEnc, &k.PublicDER,
-		&created, &activate, &retire); err != nil {
-		return nil, err
-	}
-	k.CreatedAt, k.ActivateAt, k.RetireUntil = fromMS(created), fromMS(activate), fromMS(retire)
-	return &k, nil
-}
+// signingKeyUpdateQ writes the SigningKeyWriteCols of one key, by kid and tenant.
+var signingKeyUpdateQ = `UPDATE signing_keys SET ` + sqlrow.SetList(sqlrow.SigningKeyWriteCols, func(int) string { return "?" }) +
+	` WHERE kid = ? AND tenant_id = ?`
 
 func insertSigningKey(ctx context.Context, tx *sql.Tx, k *actas.SigningKey) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO signing_keys (`+signingKeyCols+`) VALUES (`+placeholders(10)+`)`,
-		k.KID, k.TenantID, k.Use, k.Alg, k.State, blob(k.PrivateEnc), blob(k.PublicDER),
-		ms(k.CreatedAt), ms(k.ActivateAt), ms(k.RetireUntil))
+	_, err := tx.ExecContext(ctx, `INSERT INTO signing_keys (`+sqlrow.SigningKeyCols+`) VALUES (`+placeholders(10)+`)`,
+		sqlrow.SigningKeyArgs(k)...)
 	return err
 }
 
@@ -40,7 +27,7 @@ func (db *DB) CreateSigningKey(ctx context.Context, k *actas.SigningKey) error {
 
 // signingKeysQuery lists a tenant's keys, oldest first; keys created in
 // the same millisecond come by kid.
-const signingKeysQuery = `SELECT ` + signingKeyCols + ` FROM signing_keys WHERE tenant_id = ?
+var signingKeysQuery = `SELECT ` + sqlrow.SigningKeyCols + ` FROM signing_keys WHERE tenant_id = ?
 	ORDER BY created_at, kid`
 
 // SigningKeys returns a tenant's keys in every state, oldest first.
@@ -55,7 +42,7 @@ func (db *DB) SigningKeys(ctx context.Context, tenantID string) ([]*actas.Signin
 	if err != nil {
 		return nil, wrap("signing keys", err)
 	}
-	out, err := collect(rows, scanSigningKey)
+	out, err := collect(rows, sqlrow.ScanSigningKey)
 	return out, wrap("signing keys", err)
 }
 
@@ -75,42 +62,22 @@ func (db *DB) UpdateSigningKeys(ctx context.Context, tenantID string, fn func([]
 		if err != nil {
 			return err
 		}
-		keys, err := collect(rows, scanSigningKey)
+		keys, err := collect(rows, sqlrow.ScanSigningKey)
 		if err != nil {
 			return err
 		}
-		existing := make(map[string]bool, len(keys))
-		for _, k := range keys {
-			existing[k.KID] = true
-		}
-		keys, err = fn(keys)
-		if err != nil {
-			return errFn{err}
-		}
-		for _, k := range keys {
-			if k.TenantID != "" && k.TenantID != tenantID {
-				return fmt.Errorf("key %q belongs to another tenant", k.KID)
-			}
-			if !existing[k.KID] {
-				nk := *k
-				nk.TenantID = tenantID
-				if err := insertSigningKey(ctx, tx, &nk); err != nil {
-					return err
-				}
-				continue
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE signing_keys SET key_use = ?, alg = ?, state = ?,
-				private_enc = ?, public_der = ?, created_at = ?, activate_at = ?, retire_until = ?
-				WHERE kid = ? AND tenant_id = ?`,
-				k.Use, k.Alg, k.State, blob(k.PrivateEnc), blob(k.PublicDER), ms(k.CreatedAt),
-				ms(k.ActivateAt), ms(k.RetireUntil), k.KID, tenantID); err != nil {
+		if err := sqlrow.ApplySigningKeys(tenantID, keys, fn,
+			func(k *actas.SigningKey) error { return insertSigningKey(ctx, tx, k) },
+			func(k *actas.SigningKey) error {
+				_, err := tx.ExecContext(ctx, signingKeyUpdateQ, append(sqlrow.SigningKeyArgs(k)[2:], k.KID, tenantID)...)
 				return err
-			}
+			}); err != nil {
+			return err
 		}
 		if rows, err = tx.QueryContext(ctx, signingKeysQuery, tenantID); err != nil {
 			return err
 		}
-		out, err = collect(rows, scanSigningKey)
+		out, err = collect(rows, sqlrow.ScanSigningKey)
 		return err
 	})
 	if err != nil {

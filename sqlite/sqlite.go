@@ -124,8 +124,8 @@ func openOnce(ctx context.Context, path string) (_ *DB, err error) {
 	db.r.SetConnMaxIdleTime(0)
 	db.r.SetConnMaxLifetime(0)
 	// The lookup of every refresh, prepared once.
-	if db.byRefresh, err = db.r.PrepareContext(ctx, `SELECT t.hash, t.session_id, t.generation, t.created_at, `+
-		prefixed("s.", sessionCols)+` FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+	if db.byRefresh, err = db.r.PrepareContext(ctx, `SELECT `+sqlrow.Prefixed("t.", sqlrow.RefreshTokenCols)+`, `+
+		sqlrow.Prefixed("s.", sqlrow.SessionCols)+` FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
 		WHERE t.hash = ?`); err != nil {
 		return nil, err
 	}
@@ -187,25 +187,9 @@ func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return db.gc.do(ctx, db, fn)
 }
 
-// errFn marks an error returned by a caller's update function, which the
-// UpdateX methods return unchanged.
-type errFn struct{ err error }
-
-func (e errFn) Error() string { return e.err.Error() }
-
-// wrap returns nil for nil, the caller's own error unchanged if err came
-// from its update function, and otherwise err mapped to the storage
-// sentinels and prefixed with op.
-func wrap(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var fe errFn
-	if errors.As(err, &fe) {
-		return fe.err
-	}
-	return fmt.Errorf("%s: %w", op, mapErr(err))
-}
+// wrap returns err mapped to the storage sentinels and prefixed with op
+// (sqlrow.Wrap); a caller's error (sqlrow.FnError) comes back unchanged.
+func wrap(op string, err error) error { return sqlrow.Wrap(op, err, mapErr) }
 
 // mapErr translates SQLite result codes into the storage sentinels,
 // keeping the driver error in the chain for logs. It never looks at the
@@ -253,7 +237,7 @@ func unavailableCode(code int) bool {
 }
 
 // scanner is a *sql.Row or *sql.Rows.
-type scanner interface{ Scan(dest ...any) error }
+type scanner = sqlrow.Scanner
 
 // ms encodes a time as Unix milliseconds, the zero time as 0.
 func ms(t time.Time) int64 { return sqlrow.MS(t) }
@@ -274,9 +258,4 @@ func placeholders(n int) string {
 }
 
 // limitClause returns " LIMIT n" for a positive n, else "".
-func limitClause(n int) string {
-	if n <= 0 {
-		return ""
-	}
-	return fmt.Sprintf(" LIMIT %d", n)
-}
+func limitClause(n int) string { return sqlrow.LimitClause(n) }

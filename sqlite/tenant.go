@@ -3,41 +3,22 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/internal/sqlrow"
 )
-
-const tenantCols = `id, name, user_pool_id, client_id, endpoint_url, settings, created_at`
-
-func scanTenant(row scanner) (*actas.Tenant, error) {
-	var (
-		t        actas.Tenant
-		settings string
-		created  int64
-	)
-	if err := row.Scan(&t.ID, &t.Name, &t.UserPoolID, &t.ClientID, &t.EndpointURL, &settings, &created); err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal([]byte(settings), &t.Settings); err != nil {
-		return nil, fmt.Errorf("decode settings: %w", err)
-	}
-	t.CreatedAt = fromMS(created)
-	return &t, nil
-}
 
 // CreateTenant stores a tenant, its first API key (if any) and its first
 // signing keys in one transaction.
 func (db *DB) CreateTenant(ctx context.Context, t *actas.Tenant, key *actas.APIKey, keys []*actas.SigningKey) error {
-	settings, err := json.Marshal(t.Settings)
+	a, err := sqlrow.TenantArgs(t)
 	if err != nil {
 		return fmt.Errorf("create tenant: %w", err)
 	}
 	return wrap("create tenant", db.write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tenants (`+tenantCols+`) VALUES (`+placeholders(7)+`)`,
-			t.ID, t.Name, t.UserPoolID, t.ClientID, t.EndpointURL, string(settings), ms(t.CreatedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, tenantInsertQ, a...); err != nil {
 			return err
 		}
 		if key != nil {
@@ -54,8 +35,15 @@ func (db *DB) CreateTenant(ctx context.Context, t *actas.Tenant, key *actas.APIK
 	}))
 }
 
+var (
+	tenantInsertQ = `INSERT INTO tenants (` + sqlrow.TenantCols + `) VALUES (` + placeholders(len(sqlrow.TenantWriteCols)+1) + `)`
+	tenantSelectQ = `SELECT ` + sqlrow.TenantCols + ` FROM tenants WHERE `
+	tenantUpdateQ = `UPDATE tenants SET ` + sqlrow.SetList(sqlrow.TenantWriteCols, func(int) string { return "?" }) +
+		` WHERE id = ?`
+)
+
 func (db *DB) tenantWhere(ctx context.Context, op, where string, arg any) (*actas.Tenant, error) {
-	t, err := scanTenant(db.readRow(ctx, `SELECT `+tenantCols+` FROM tenants WHERE `+where, arg))
+	t, err := sqlrow.ScanTenant(db.readRow(ctx, tenantSelectQ+where, arg))
 	if err != nil {
 		return nil, wrap(op, err)
 	}
@@ -79,36 +67,34 @@ func (db *DB) TenantByPoolID(ctx context.Context, poolID string) (*actas.Tenant,
 
 // Tenants returns every tenant, by name.
 func (db *DB) Tenants(ctx context.Context) ([]*actas.Tenant, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+tenantCols+` FROM tenants ORDER BY name`)
+	rows, err := db.r.QueryContext(ctx, `SELECT `+sqlrow.TenantCols+` FROM tenants ORDER BY name`)
 	if err != nil {
 		return nil, wrap("tenants", err)
 	}
-	out, err := collect(rows, scanTenant)
+	out, err := collect(rows, sqlrow.ScanTenant)
 	return out, wrap("tenants", err)
 }
 
 // UpdateTenant reads, modifies and writes a tenant in one transaction.
 func (db *DB) UpdateTenant(ctx context.Context, id string, fn func(*actas.Tenant) error) (*actas.Tenant, error) {
-	const sel = `SELECT ` + tenantCols + ` FROM tenants WHERE id = ?`
+	sel := tenantSelectQ + `id = ?`
 	var out *actas.Tenant
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		t, err := scanTenant(tx.QueryRowContext(ctx, sel, id))
+		t, err := sqlrow.ScanTenant(tx.QueryRowContext(ctx, sel, id))
 		if err != nil {
 			return err
 		}
 		if err := fn(t); err != nil {
-			return errFn{err}
+			return sqlrow.FnError{Err: err}
 		}
-		settings, err := json.Marshal(t.Settings)
+		a, err := sqlrow.TenantArgs(t)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET name = ?, user_pool_id = ?, client_id = ?,
-			endpoint_url = ?, settings = ?, created_at = ? WHERE id = ?`,
-			t.Name, t.UserPoolID, t.ClientID, t.EndpointURL, string(settings), ms(t.CreatedAt), id); err != nil {
+		if _, err := tx.ExecContext(ctx, tenantUpdateQ, append(a[1:], id)...); err != nil {
 			return err
 		}
-		out, err = scanTenant(tx.QueryRowContext(ctx, sel, id))
+		out, err = sqlrow.ScanTenant(tx.QueryRowContext(ctx, sel, id))
 		return err
 	})
 	if err != nil {
@@ -117,23 +103,9 @@ func (db *DB) UpdateTenant(ctx context.Context, id string, fn func(*actas.Tenant
 	return out, nil
 }
 
-const apiKeyCols = `id, tenant_id, name, hash, created_at, last_used_at, revoked_at`
-
-func scanAPIKey(row scanner) (*actas.APIKey, error) {
-	var (
-		k                      actas.APIKey
-		created, used, revoked int64
-	)
-	if err := row.Scan(&k.ID, &k.TenantID, &k.Name, &k.Hash, &created, &used, &revoked); err != nil {
-		return nil, err
-	}
-	k.CreatedAt, k.LastUsedAt, k.RevokedAt = fromMS(created), fromMS(used), fromMS(revoked)
-	return &k, nil
-}
-
 func insertAPIKey(ctx context.Context, tx *sql.Tx, k *actas.APIKey) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+apiKeyCols+`) VALUES (`+placeholders(7)+`)`,
-		k.ID, k.TenantID, k.Name, blob(k.Hash), ms(k.CreatedAt), ms(k.LastUsedAt), ms(k.RevokedAt))
+	_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+sqlrow.APIKeyCols+`) VALUES (`+placeholders(7)+`)`,
+		sqlrow.APIKeyArgs(k)...)
 	return err
 }
 
@@ -146,7 +118,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *actas.APIKey) error {
 
 // APIKey returns the API key with this id.
 func (db *DB) APIKey(ctx context.Context, id string) (*actas.APIKey, error) {
-	k, err := scanAPIKey(db.readRow(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE id = ?`, id))
+	k, err := sqlrow.ScanAPIKey(db.readRow(ctx, `SELECT `+sqlrow.APIKeyCols+` FROM api_keys WHERE id = ?`, id))
 	if err != nil {
 		return nil, wrap("api key", err)
 	}
@@ -155,12 +127,12 @@ func (db *DB) APIKey(ctx context.Context, id string) (*actas.APIKey, error) {
 
 // APIKeys returns a tenant's API keys, oldest first.
 func (db *DB) APIKeys(ctx context.Context, tenantID string) ([]*actas.APIKey, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE tenant_id = ?
+	rows, err := db.r.QueryContext(ctx, `SELECT `+sqlrow.APIKeyCols+` FROM api_keys WHERE tenant_id = ?
 		ORDER BY created_at, id`, tenantID)
 	if err != nil {
 		return nil, wrap("api keys", err)
 	}
-	out, err := collect(rows, scanAPIKey)
+	out, err := collect(rows, sqlrow.ScanAPIKey)
 	return out, wrap("api keys", err)
 }
 
@@ -200,13 +172,5 @@ func execOne(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
 // collect scans every row and closes rows.
 func collect[T any](rows *sql.Rows, scan func(scanner) (*T, error)) ([]*T, error) {
 	defer rows.Close()
-	var out []*T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return sqlrow.Collect(rows, scan)
 }

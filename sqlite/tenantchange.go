@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/internal/sqlrow"
 )
 
 // ConfigChanges implements actas.TenantChangeStore (migration 00007).
@@ -26,10 +27,10 @@ func (db *DB) ConfigChanges(ctx context.Context, after int64, limit int) ([]acta
 
 // TenantsAfter implements actas.TenantChangeStore.
 func (db *DB) TenantsAfter(ctx context.Context, afterID string, limit int) ([]*actas.Tenant, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id > ? ORDER BY id LIMIT ?`, afterID, limit)
+	rows, err := db.r.QueryContext(ctx, tenantSelectQ+`id > ? ORDER BY id LIMIT ?`, afterID, limit)
 	if err != nil {
 		return nil, wrap("tenants after", err)
 	}
-	out, err := collect(rows, scanTenant)
+	out, err := collect(rows, sqlrow.ScanTenant)
 	return out, wrap("tenants after", err)
 }

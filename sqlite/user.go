@@ -11,8 +11,6 @@ import (
 
 const userCols = sqlrow.UserCols
 
-func scanUser(row scanner) (*actas.User, error) { return sqlrow.ScanUser(row) }
-
 // userInsertQ inserts a user from sqlrow.UserInsertArgs.
 var userInsertQ = `INSERT INTO users (` + strings.Join(sqlrow.UserInsertCols, ", ") + `) VALUES (` +
 	placeholders(len(sqlrow.UserInsertCols)) + `)`
@@ -47,7 +45,7 @@ func (db *DB) CreateUser(ctx context.Context, u *actas.User) error {
 
 // User returns the user with this id in this tenant.
 func (db *DB) User(ctx context.Context, tenantID, id string) (*actas.User, error) {
-	u, err := scanUser(db.readRow(ctx, `SELECT `+userCols+` FROM users WHERE id = ? AND tenant_id = ?`,
+	u, err := sqlrow.ScanUser(db.readRow(ctx, `SELECT `+userCols+` FROM users WHERE id = ? AND tenant_id = ?`,
 		id, tenantID))
 	if err != nil {
 		return nil, wrap("user", err)
@@ -58,7 +56,7 @@ func (db *DB) User(ctx context.Context, tenantID, id string) (*actas.User, error
 // UserByUsername returns the tenant's user with this username, compared
 // case-insensitively.
 func (db *DB) UserByUsername(ctx context.Context, tenantID, username string) (*actas.User, error) {
-	u, err := scanUser(db.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users
+	u, err := sqlrow.ScanUser(db.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users
 		WHERE tenant_id = ? AND username_key = ?`, tenantID, actas.NormalizeUsername(username)))
 	if err != nil {
 		return nil, wrap("user by username", err)
@@ -73,7 +71,7 @@ func (db *DB) Users(ctx context.Context, tenantID string) ([]*actas.User, error)
 	if err != nil {
 		return nil, wrap("users", err)
 	}
-	out, err := collect(rows, scanUser)
+	out, err := collect(rows, sqlrow.ScanUser)
 	return out, wrap("users", err)
 }
 
@@ -83,18 +81,18 @@ func (db *DB) UpdateUser(ctx context.Context, tenantID, id string, fn func(*acta
 	const sel = `SELECT ` + userCols + ` FROM users WHERE id = ? AND tenant_id = ?`
 	var out *actas.User
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		u, err := scanUser(tx.QueryRowContext(ctx, sel, id, tenantID))
+		u, err := sqlrow.ScanUser(tx.QueryRowContext(ctx, sel, id, tenantID))
 		if err != nil {
 			return err
 		}
 		if err := fn(u); err != nil {
-			return errFn{err}
+			return sqlrow.FnError{Err: err}
 		}
 		u.ID, u.TenantID = id, tenantID
 		if err := updateUser(ctx, tx, u); err != nil {
 			return err
 		}
-		out, err = scanUser(tx.QueryRowContext(ctx, sel, id, tenantID))
+		out, err = sqlrow.ScanUser(tx.QueryRowContext(ctx, sel, id, tenantID))
 		return err
 	})
 	if err != nil {

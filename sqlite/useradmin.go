@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"strings"
 	"time"
 
@@ -42,7 +41,7 @@ func (db *DB) ChangeUser(ctx context.Context, tenantID, id string, fn func(*acta
 		revoked []*actas.Session
 	)
 	err = db.write(ctx, func(tx *sql.Tx) error {
-		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ? AND tenant_id = ?`, id, tenantID))
+		u, err := sqlrow.ScanUser(tx.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ? AND tenant_id = ?`, id, tenantID))
 		if err != nil {
 			return err
 		}
@@ -59,24 +58,15 @@ func (db *DB) ChangeUser(ctx context.Context, tenantID, id string, fn func(*acta
 				if err := updateUser(ctx, tx, u); err != nil {
 					return nil, err
 				}
-				return scanUser(tx.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ? AND tenant_id = ?`, id, tenantID))
+				return sqlrow.ScanUser(tx.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ? AND tenant_id = ?`, id, tenantID))
 			},
 		})
-		return fnErr(err)
+		return err
 	})
 	if err != nil {
 		return nil, nil, wrap("change user", err)
 	}
 	return out, revoked, nil
-}
-
-// fnErr turns sqlrow's mark of a caller's error into this store's.
-func fnErr(err error) error {
-	var fe sqlrow.FnError
-	if errors.As(err, &fe) {
-		return errFn{fe.Err}
-	}
-	return err
 }
 
 // otherAdmins counts the tenant's active administrators other than id.
@@ -88,7 +78,7 @@ func (db *DB) otherAdmins(ctx context.Context, tx *sql.Tx, tenantID, id string) 
 	if err != nil {
 		return 0, err
 	}
-	us, err := collect(rows, scanUser)
+	us, err := collect(rows, sqlrow.ScanUser)
 	return sqlrow.CountAdmins(us), err
 }
 
@@ -121,7 +111,7 @@ func (db *DB) SearchUsers(ctx context.Context, tenantID, prefix, after string, l
 	if err != nil {
 		return nil, wrap("search users", err)
 	}
-	out, err := collect(rows, scanUser)
+	out, err := collect(rows, sqlrow.ScanUser)
 	return out, wrap("search users", err)
 }
 
@@ -188,7 +178,7 @@ func (db *DB) Groups(ctx context.Context, tenantID string) ([]*actas.Group, erro
 	}
 	out, err := collect(rows, func(r scanner) (*actas.Group, error) {
 		var n int
-		g, err := sqlrow.ScanGroup(withExtra{r, &n})
+		g, err := sqlrow.ScanGroup(sqlrow.WithExtra{Scanner: r, Extra: &n})
 		if g != nil {
 			g.Members = n
 		}
@@ -196,14 +186,6 @@ func (db *DB) Groups(ctx context.Context, tenantID string) ([]*actas.Group, erro
 	})
 	return out, wrap("groups", err)
 }
-
-// withExtra scans a row with one more column than its scan function reads.
-type withExtra struct {
-	scanner
-	extra any
-}
-
-func (w withExtra) Scan(dest ...any) error { return w.scanner.Scan(append(dest, w.extra)...) }
 
 // EnsureGroups returns the records of names, creating missing ones.
 func (db *DB) EnsureGroups(ctx context.Context, tenantID string, names []string, now time.Time) ([]*actas.Group, error) {
@@ -242,7 +224,7 @@ func (db *DB) DeleteGroup(ctx context.Context, tenantID, id string, ev *actas.Au
 		if err != nil {
 			return err
 		}
-		members, err := collect(rows, scanUser)
+		members, err := collect(rows, sqlrow.ScanUser)
 		if err != nil {
 			return err
 		}

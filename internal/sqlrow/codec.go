@@ -53,3 +53,34 @@ func DecodeList(s string) ([]string, error) {
 	}
 	return g, nil
 }
+
+// WithExtra scans a row with one more column, into Extra, than the scan
+// function it is given to reads.
+type WithExtra struct {
+	Scanner
+	Extra any
+}
+
+// Scan scans dest, then Extra.
+func (w WithExtra) Scan(dest ...any) error { return w.Scanner.Scan(append(dest, w.Extra)...) }
+
+// Rows is a result set of either driver (*sql.Rows, pgx.Rows) as Collect
+// reads it; the caller closes it.
+type Rows interface {
+	Scanner
+	Next() bool
+	Err() error
+}
+
+// Collect scans every row of rows with scan.
+func Collect[T any](rows Rows, scan func(Scanner) (*T, error)) ([]*T, error) {
+	var out []*T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
