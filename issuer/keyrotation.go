@@ -129,6 +129,33 @@ type rotationScan struct {
 	// its keys need not be read until then; a bound too old costs one
 	// read, never a missed rotation.
 	newest map[string]seenKeys
+
+	// A pass that completes without a failure leaves when the first of
+	// its tenants can next be due and the store's ConfigVersion read as
+	// it started. While that version is unchanged (no tenant, setting or
+	// key changed anywhere) and that time has not come, a new pass would
+	// read every page of tenants to learn nothing: the background loop
+	// skips it (quiet), for one small read.
+	passVersion int64     // ConfigVersion read as this pass started; -1: unknown
+	passDue     time.Time // earliest next due time seen in this pass
+	passFailed  bool      // a tenant of this pass failed, or was left unread
+	quietSet    bool
+	quietV      int64
+	quietUntil  time.Time
+}
+
+// rotationQuiet reports whether the last complete pass saw no tenant that can be
+// due before now and nothing has changed in the store since it started.
+func (i *Issuer) rotationQuiet(ctx context.Context, now time.Time) bool {
+	sc := &i.rotation
+	sc.mu.Lock()
+	set, v0, until := sc.quietSet, sc.quietV, sc.quietUntil
+	sc.mu.Unlock()
+	if !set || !now.Before(until) {
+		return false
+	}
+	v, err := i.store.ConfigVersion(ctx)
+	return err == nil && v == v0
 }
 
 type seenKeys struct {
@@ -149,6 +176,15 @@ func (i *Issuer) rotateStep(ctx context.Context, maxRotations int) (int, bool, e
 	}
 	if sc.cursor == "" {
 		sc.pass++
+		sc.passVersion, sc.passDue, sc.passFailed = -1, time.Time{}, false
+		if v, err := i.store.ConfigVersion(ctx); err == nil {
+			sc.passVersion = v
+		}
+	}
+	dueAt := func(at time.Time) {
+		if sc.passDue.IsZero() || at.Before(sc.passDue) {
+			sc.passDue = at
+		}
 	}
 	page, err := i.store.TenantsAfter(ctx, sc.cursor, rotatePage)
 	if err != nil {
@@ -170,6 +206,7 @@ func (i *Issuer) rotateStep(ctx context.Context, maxRotations int) (int, bool, e
 		}
 		if seen, ok := sc.newest[t.ID]; ok && now.Sub(seen.newest) < period {
 			sc.newest[t.ID] = seenKeys{seen.newest, sc.pass}
+			dueAt(seen.newest.Add(period))
 			sc.cursor = t.ID
 			continue
 		}
@@ -180,8 +217,10 @@ func (i *Issuer) rotateStep(ctx context.Context, maxRotations int) (int, bool, e
 		if err != nil {
 			errs = append(errs, fmt.Errorf("tenant %s: %w", t.Name, err))
 			i.log.Warn("automatic key rotation failed", "tenant", t.Name, "err", err)
+			sc.passFailed = true
 		} else {
 			sc.newest[t.ID] = seenKeys{newest, sc.pass}
+			dueAt(newest.Add(period))
 		}
 		if rotated {
 			n++
@@ -191,6 +230,12 @@ func (i *Issuer) rotateStep(ctx context.Context, maxRotations int) (int, bool, e
 	done := len(page) < rotatePage
 	if done {
 		sc.cursor = ""
+		sc.quietSet = !sc.passFailed && sc.passVersion >= 0
+		sc.quietV = sc.passVersion
+		sc.quietUntil = sc.passDue
+		if sc.passDue.IsZero() { // no tenant has rotation on
+			sc.quietUntil = i.now().Add(100 * 365 * 24 * time.Hour)
+		}
 		for id, seen := range sc.newest {
 			if seen.pass < sc.pass-1 { // not seen in this pass nor the last: deleted
 				delete(sc.newest, id)
@@ -265,6 +310,10 @@ func (i *Issuer) rotateLoop(ctx context.Context, tick time.Duration) {
 		}
 		if !inPass {
 			if !lastPass.IsZero() && time.Since(lastPass) < rotatePassEvery {
+				continue
+			}
+			if i.rotationQuiet(ctx, i.now()) {
+				lastPass = time.Now() // checked again after rotatePassEvery
 				continue
 			}
 			lastPass, inPass = time.Now(), true

@@ -531,3 +531,55 @@ func TestRotationNeverDelaysRevocationSync(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestAutomaticRotationQuietUntilDueOrChanged: after a complete pass with
+// none due, the background loop skips its passes (no page of tenants
+// read) until a change is made in the store or the first tenant can be
+// due.
+func TestAutomaticRotationQuietUntilDueOrChanged(t *testing.T) {
+	ctx := t.Context()
+	names := []string{"a", "b"}
+	m := newManyTenants(t, Config{}, names...)
+	for _, n := range names {
+		if _, err := m.admin.SetTenant(ctx, n, func(t *actas.Tenant) error {
+			t.Settings.KeyRotationPeriod = actas.Duration(24 * time.Hour)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m.srv.rotationQuiet(ctx, m.clock.Now()) {
+		t.Fatal("quiet before any pass")
+	}
+	if n, err := m.srv.RotateDueKeys(ctx); n != 0 || err != nil {
+		t.Fatalf("first pass rotated %d: %v", n, err)
+	}
+	m.reads.reset()
+	m.clock.Add(time.Hour)
+	if !m.srv.rotationQuiet(ctx, m.clock.Now()) {
+		t.Fatal("not quiet after a pass with none due and no change")
+	}
+	if m.reads.pages != 0 {
+		t.Errorf("the quiet check read %d pages of tenants", m.reads.pages)
+	}
+	// Past the first due time: a pass is needed.
+	if m.srv.rotationQuiet(ctx, m.clock.Now().Add(24*time.Hour)) {
+		t.Error("quiet although a tenant can be due")
+	}
+	// A change anywhere (here a setting of tenant b) ends the quiet.
+	if _, err := m.admin.SetTenant(ctx, "b", func(t *actas.Tenant) error {
+		t.Settings.KeyRotationPeriod = actas.Duration(48 * time.Hour)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if m.srv.rotationQuiet(ctx, m.clock.Now()) {
+		t.Fatal("quiet although a tenant's settings changed since the pass")
+	}
+	if n, err := m.srv.RotateDueKeys(ctx); n != 0 || err != nil {
+		t.Fatalf("the pass after the change rotated %d: %v", n, err)
+	}
+	if !m.srv.rotationQuiet(ctx, m.clock.Now()) {
+		t.Error("not quiet after the pass that saw the change")
+	}
+}

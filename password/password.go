@@ -51,9 +51,24 @@ var b64 = base64.RawStdEncoding
 func Hash(pw string, p Params) string {
 	salt := make([]byte, p.SaltLen)
 	_, _ = rand.Read(salt)
-	key := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	return encode(p, salt, argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen))
+}
+
+func encode(p Params, salt, key []byte) string {
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
+}
+
+// dummyHash returns a PHC string with p's parameters, a random salt and
+// a random key, which no password matches (but for a 2^-8·KeyLen
+// chance): verifying against it costs what verifying a real hash costs,
+// and making it costs no hash, so a server does not spend one argon2id
+// run before it can serve.
+func dummyHash(p Params) string {
+	salt, key := make([]byte, p.SaltLen), make([]byte, p.KeyLen)
+	_, _ = rand.Read(salt)
+	_, _ = rand.Read(key)
+	return encode(p, salt, key)
 }
 
 // Verify reports whether pw matches the PHC string phc, comparing in
@@ -118,7 +133,7 @@ func NewHasher(p Params, concurrency, queue int, maxWait time.Duration) *Hasher 
 		slots:   make(chan struct{}, concurrency),
 		queue:   make(chan struct{}, concurrency+queue),
 		maxWait: maxWait,
-		dummy:   Hash("actas-dummy-password", p),
+		dummy:   dummyHash(p),
 	}
 }
 

@@ -65,7 +65,7 @@ func TestHasherBoundsConcurrency(t *testing.T) {
 		t.Fatalf("second caller with no queue: err = %v, want ErrBusy", err)
 	}
 	h.release()
-	if ok, err := h.Verify(context.Background(), h.dummy, "actas-dummy-password"); err != nil || !ok {
+	if ok, err := h.Verify(context.Background(), Hash("pw", fast), "pw"); err != nil || !ok {
 		t.Fatalf("after release: %v, %v", ok, err)
 	}
 }
@@ -137,6 +137,19 @@ func TestVerifyDummyIsFalse(t *testing.T) {
 	h := NewHasher(fast, 1, 1, time.Second)
 	if ok, err := h.VerifyDummy(context.Background(), "actas-dummy-password"); ok || err != nil {
 		t.Fatalf("VerifyDummy = %v, %v; want false, nil", ok, err)
+	}
+}
+
+// The dummy hash costs no argon2id run to make, but verifying against it
+// costs the Hasher's parameters, like a real hash: decode gives them back.
+func TestDummyHashHasHasherParams(t *testing.T) {
+	h := NewHasher(OWASP, 1, 1, time.Second)
+	p, salt, key, err := decode(h.dummy)
+	if err != nil || p != OWASP || len(salt) != int(OWASP.SaltLen) || len(key) != int(OWASP.KeyLen) {
+		t.Fatalf("decode(dummy) = %+v, salt %d, key %d, %v; want %+v", p, len(salt), len(key), err, OWASP)
+	}
+	if other := NewHasher(OWASP, 1, 1, time.Second); other.dummy == h.dummy {
+		t.Fatal("two Hashers made the same dummy hash: the salt and key must be random")
 	}
 }
 
