@@ -137,12 +137,11 @@ func (i *Issuer) ParseAuthorize(ctx context.Context, t *actas.Tenant, q url.Valu
 	if ar.Nonce = q.Get("nonce"); len(ar.Nonce) > maxNonceLen {
 		return nil, fail("invalid_request", "nonce is too long")
 	}
-	switch p := q.Get("prompt"); p {
-	case "", "none", "login":
-		ar.Prompt = p
-	default:
-		return nil, fail("invalid_request", "prompt must be none or login")
+	prompt, err := parsePrompt(q.Get("prompt"))
+	if err != nil {
+		return nil, fail("invalid_request", err.Error())
 	}
+	ar.Prompt = prompt
 	if s := q.Get("max_age"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 || len(s) > 10 {
@@ -154,14 +153,43 @@ func (i *Issuer) ParseAuthorize(ctx context.Context, t *actas.Tenant, q url.Valu
 	return ar, nil
 }
 
+// parsePrompt reads OpenID Connect Core §3.1.2.1's space-delimited
+// prompt into what actas acts on: "none", "login" or "". login and
+// select_account both ask for the form (actas has one account per
+// browser session, so choosing one is signing in again); consent is
+// granted already, as actas's clients are the tenant's own and it shows
+// no consent screen. none with any other value is an error, as is a value
+// OpenID Connect does not define.
+func parsePrompt(s string) (string, error) {
+	vals := strings.Fields(s)
+	out := ""
+	for _, v := range vals {
+		switch v {
+		case "none":
+			if len(vals) > 1 {
+				return "", errors.New("prompt=none cannot be combined with other values")
+			}
+			out = "none"
+		case "login", "select_account":
+			out = "login"
+		case "consent":
+		default:
+			return "", errors.New("prompt must be none, login, consent or select_account")
+		}
+	}
+	return out, nil
+}
+
 // parseScope keeps the request's order, drops repeats, and requires
-// openid; an unknown scope is refused rather than silently dropped, so a
-// client learns at once that it asked for something it will not get.
+// openid. A scope value actas does not know is left out of what is
+// granted, not refused (OpenID Connect Core §3.1.2.1: values not
+// understood SHOULD be ignored); the token response's scope tells the
+// client what it got (RFC 6749 §3.3).
 func parseScope(s string) (string, error) {
 	var out []string
 	for _, sc := range strings.Fields(s) {
 		if !contains(knownScopes, sc) {
-			return "", errors.New("unknown scope " + strconv.Quote(truncate(sc, 32)))
+			continue
 		}
 		if !contains(out, sc) {
 			out = append(out, sc)

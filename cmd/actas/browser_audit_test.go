@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"golang.org/x/oauth2"
 )
 
 // Findings of the §9 black-box audit, each pinned by a test.
@@ -100,5 +102,35 @@ func TestBrowserSignInIntrospectAudienceSid(t *testing.T) {
 		"X-API-Key", e.ti.APIKey, "Content-Type", "application/x-www-form-urlencoded")
 	if in := r.json(t); in["active"] != true || in["aud"] != nil || claimsOf(t, tok.AccessToken)["aud"] != nil {
 		t.Errorf("introspection without access_token_audience = %s, want no aud", r.body)
+	}
+}
+
+// OpenID Connect Core §3.1.2.1: scope values not understood SHOULD be
+// ignored, and prompt is a space-delimited list in which consent and
+// select_account are defined. Relying parties send both (oauth2-proxy's
+// and many SPA libraries' defaults ask for more scopes than actas has):
+// an unknown scope is left out of what is granted, and the token
+// response's scope says so (RFC 6749 §3.3); consent needs nothing more
+// (actas shows no consent screen); select_account asks for the form even
+// with a live browser session, as login does.
+func TestBrowserSignInUnknownScopeAndPromptValues(t *testing.T) {
+	e := newOIDCEnv(t)
+	web := e.client(t, "web", false, "https://web.example/cb")
+	web.cfg.Scopes = []string{"openid", "phone", "email", "address"}
+	b := newBrowser(t)
+	f := web.start(t, oauth2.SetAuthURLParam("prompt", "consent"))
+	code := e.signIn(t, b, web, f, "alice", "correct horse battery")
+	tok, _ := e.exchange(t, web, f, code)
+	if got, _ := tok.Extra("scope").(string); got != "openid email" {
+		t.Fatalf("granted scope %q, want the known ones only, %q", got, "openid email")
+	}
+
+	// With a live browser session: consent still skips the form, while
+	// select_account shows it, as prompt=login does.
+	f = web.start(t, oauth2.SetAuthURLParam("prompt", "consent"))
+	e.codeOf(t, web, f, b.get(f.url))
+	f = web.start(t, oauth2.SetAuthURLParam("prompt", "select_account"))
+	if p := b.get(f.url); p.status != 200 || !strings.Contains(p.body, "password") {
+		t.Fatalf("prompt=select_account with a session: %d, want the sign-in form", p.status)
 	}
 }
