@@ -56,7 +56,6 @@ func (u *User) InGroup(g string) bool { return slices.Contains(u.Groups, g) }
 // Bounds on user input.
 const (
 	MaxUsernameLen = 128 // characters, after the PRECIS mapping (username.go)
-	MaxPasswordLen = 1024
 	// MaxFieldLen bounds every other field of a user, the email included
 	// (SPEC §10: at most 256 bytes each).
 	MaxFieldLen = 256
@@ -64,19 +63,6 @@ const (
 	MaxGroupLen = 64
 	MaxGroups   = 64
 )
-
-// ValidGroup reports whether g is an acceptable group name.
-func ValidGroup(g string) bool {
-	if g == "" || len(g) > MaxGroupLen {
-		return false
-	}
-	for _, r := range g {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' || r == ':') {
-			return false
-		}
-	}
-	return true
-}
 
 // NormalizeGroups returns groups sorted and without duplicates.
 func NormalizeGroups(groups []string) []string {
