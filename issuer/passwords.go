@@ -12,16 +12,25 @@ import (
 // sign-in, and POST /auth/password. Both check the old password through
 // verifyCredentials, so they are throttled like a sign-in.
 
+// checkPasswordChange is the check of a password its owner sets in place
+// of oldPassword: the tenant's policy, then that it is a new one.
+func checkPasswordChange(t *actas.Tenant, username, oldPassword, newPassword string) error {
+	if err := checkNewPassword(t, username, newPassword); err != nil {
+		return err
+	}
+	if newPassword == oldPassword {
+		return errSamePassword
+	}
+	return nil
+}
+
 // completePasswordChange stores newPassword for u, whose password was just
 // verified and must be changed, and clears the flag. The change and its
 // audit event are one transaction.
 func (i *Issuer) completePasswordChange(ctx context.Context, c *Client, u *actas.User, oldPassword, newPassword, ip string, now time.Time) (*actas.User, error) {
 	t := c.Tenant
-	if err := checkNewPassword(t, u.Username, newPassword); err != nil {
+	if err := checkPasswordChange(t, u.Username, oldPassword, newPassword); err != nil {
 		return nil, err
-	}
-	if newPassword == oldPassword {
-		return nil, errSamePassword
 	}
 	hash, err := i.hashPassword(ctx, newPassword)
 	if err != nil {
@@ -65,11 +74,8 @@ func (i *Issuer) ChangeOwnPassword(ctx context.Context, c *Caller, previous, pro
 		}
 		return err
 	}
-	if err := checkNewPassword(t, u.Username, proposed); err != nil {
+	if err := checkPasswordChange(t, u.Username, previous, proposed); err != nil {
 		return i.denied(ctx, c, actas.ActionPasswordChange, u.ID, u.Username, err)
-	}
-	if proposed == previous {
-		return i.denied(ctx, c, actas.ActionPasswordChange, u.ID, u.Username, errSamePassword)
 	}
 	hash, err := i.hashPassword(ctx, proposed)
 	if err != nil {
