@@ -23,9 +23,7 @@ type grant struct {
 }
 
 var grants = map[string]grant{
-	grantTokenExchange: {apiKey: true, handle: func(s *Server, w http.ResponseWriter, r *http.Request, _ *actas.Tenant, c *issuer.Client, form url.Values) {
-		s.tokenExchange(w, r, c, form)
-	}},
+	grantTokenExchange:   {apiKey: true, handle: (*Server).tokenExchange},
 	"authorization_code": {handle: (*Server).authorizationCode},
 	"refresh_token":      {handle: (*Server).refreshGrant},
 }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/actas-dev/actas"
 	"github.com/actas-dev/actas/issuer"
 )
 
@@ -76,7 +77,7 @@ type exchangeResponse struct {
 // /<userPoolId>/oauth2/token (grants.go): impersonation (RFC 8693 §2),
 // with the caller's access token as actor_token and the target's
 // username as subject_token. The tenant's API key authenticates it.
-func (s *Server) tokenExchange(w http.ResponseWriter, r *http.Request, c *issuer.Client, form url.Values) {
+func (s *Server) tokenExchange(w http.ResponseWriter, r *http.Request, _ *actas.Tenant, c *issuer.Client, form url.Values) {
 	switch {
 	case form.Get("subject_token") == "" || form.Get("subject_token_type") == "":
 		writeOAuth(w, http.StatusBadRequest, "invalid_request", "subject_token and subject_token_type are required")

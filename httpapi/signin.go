@@ -409,15 +409,10 @@ func (s *Server) static(w http.ResponseWriter, r *http.Request) {
 // POST, the access_token form field (§2.2).
 func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 	noStore(w)
-	t, err := s.Issuer.TenantByPoolID(r.Context(), r.PathValue("pool"))
-	if errors.Is(err, actas.ErrNotFound) {
-		writeJSON(w, http.StatusNotFound, oauthError{Error: "invalid_request", Description: "unknown user pool"})
-		return
-	} else if err != nil {
-		s.writeOAuthError(w, r, err)
+	t, ok := s.oauthTenant(w, r)
+	if !ok {
 		return
 	}
-	setTenant(r, t.Name)
 	// The scheme is case-insensitive (RFC 7235 §2.1).
 	scheme, raw, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if ok = ok && strings.EqualFold(scheme, "Bearer"); !ok {

@@ -35,7 +35,7 @@ type ClientCredentials struct {
 // AuthenticateClient checks a client's credentials alone, for a token
 // request refused after the client is known (unsupported_grant_type).
 func (i *Issuer) AuthenticateClient(ctx context.Context, t *actas.Tenant, c ClientCredentials) error {
-	_, err := i.authenticateClient(ctx, t, c.ID, c.Secret, c.SecretSent)
+	_, err := i.authenticateClient(ctx, t, c)
 	return err
 }
 
@@ -55,7 +55,7 @@ type CodeRequest struct {
 // session is a child of the browser session the code came from, so
 // ending that ends this one too.
 func (i *Issuer) ExchangeCode(ctx context.Context, t *actas.Tenant, r CodeRequest) (*Result, error) {
-	cl, err := i.authenticateClient(ctx, t, r.Client.ID, r.Client.Secret, r.Client.SecretSent)
+	cl, err := i.authenticateClient(ctx, t, r.Client)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +170,7 @@ type RefreshClientRequest struct {
 // client created, through Refresh: the tenant's rotation, grace and
 // reuse detection apply as for POST /auth/token.
 func (i *Issuer) RefreshForClient(ctx context.Context, t *actas.Tenant, r RefreshClientRequest) (*Result, error) {
-	cl, err := i.authenticateClient(ctx, t, r.Client.ID, r.Client.Secret, r.Client.SecretSent)
+	cl, err := i.authenticateClient(ctx, t, r.Client)
 	if err != nil {
 		return nil, err
 	}

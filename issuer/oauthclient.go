@@ -210,23 +210,23 @@ func loopbackAnyPort(reg, requested string) bool {
 // authenticateClient checks a client's credentials at the token
 // endpoint: a confidential client must present its secret, a public one
 // none. Every failure is the same invalid_client.
-func (i *Issuer) authenticateClient(ctx context.Context, t *actas.Tenant, id, secret string, secretSent bool) (*actas.OAuthClient, error) {
-	if !actas.ValidOAuthClientID(id) {
+func (i *Issuer) authenticateClient(ctx context.Context, t *actas.Tenant, cc ClientCredentials) (*actas.OAuthClient, error) {
+	if !actas.ValidOAuthClientID(cc.ID) {
 		return nil, errInvalidClient
 	}
-	c, err := i.store.OAuthClient(ctx, t.ID, id)
+	c, err := i.store.OAuthClient(ctx, t.ID, cc.ID)
 	if errors.Is(err, actas.ErrNotFound) {
 		return nil, errInvalidClient
 	} else if err != nil {
 		return nil, wrap("find client", err)
 	}
 	if c.Public {
-		if secretSent {
+		if cc.SecretSent {
 			return nil, errInvalidClient
 		}
 		return c, nil
 	}
-	if !secretSent || subtle.ConstantTimeCompare(hashSecret(secret), c.SecretHash) != 1 {
+	if !cc.SecretSent || subtle.ConstantTimeCompare(hashSecret(cc.Secret), c.SecretHash) != 1 {
 		return nil, errInvalidClient
 	}
 	return c, nil
