@@ -42,11 +42,8 @@ type keySet struct {
 }
 
 type keyEntry struct {
-	*token.Key            // public only, in a keySet; signer returns it with its private half
-	activateAt  time.Time // zero: active since creation
-	createdAt   time.Time
+	*token.Key  // public only, in a keySet; signer returns it with its private half
 	retireUntil time.Time
-	retired     bool // replaced by a rotation (it may sign until its successor activates)
 	withdrawn   bool // withdrawn as compromised: never signs, never trusted (keywithdraw.go)
 }
 
@@ -102,8 +99,7 @@ func (kr *keyring) load(ctx context.Context, tenantID string, now time.Time) (*k
 		meta := *sk
 		meta.PrivateEnc, meta.PublicDER = nil, nil // parsed in k; the private half is read again to sign
 		ks.stored = append(ks.stored, &meta)
-		ks.keys = append(ks.keys, keyEntry{Key: k, activateAt: sk.ActivateAt, createdAt: sk.CreatedAt, retireUntil: sk.RetireUntil,
-			retired:   sk.State == actas.KeyRetired || sk.State == actas.KeyWithdrawn,
+		ks.keys = append(ks.keys, keyEntry{Key: k, retireUntil: sk.RetireUntil,
 			withdrawn: sk.State == actas.KeyWithdrawn})
 		ks.byKID[k.KID] = k
 	}

@@ -150,6 +150,17 @@ func newManyTenants(t *testing.T, cfg Config, names ...string) *manyTenants {
 
 // serve makes the requests a client and a verifier of tenant name make:
 // authenticate, sign in, refresh, discovery and JWKS.
+// setRotationPeriod sets the automatic key rotation period of tenant name.
+func (m *manyTenants) setRotationPeriod(t *testing.T, name string, d time.Duration) {
+	t.Helper()
+	if _, err := m.admin.SetTenant(t.Context(), name, func(t *actas.Tenant) error {
+		t.Settings.KeyRotationPeriod = actas.Duration(d)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (m *manyTenants) serve(t *testing.T, name string) {
 	t.Helper()
 	ctx := t.Context()
@@ -334,12 +345,7 @@ func TestAutomaticRotationNoneDue(t *testing.T) {
 	names := []string{"a", "b", "c", "d"}
 	m := newManyTenants(t, Config{}, names...)
 	for _, n := range names {
-		if _, err := m.admin.SetTenant(ctx, n, func(t *actas.Tenant) error {
-			t.Settings.KeyRotationPeriod = actas.Duration(24 * time.Hour)
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
+		m.setRotationPeriod(t, n, 24*time.Hour)
 	}
 	v0, _ := m.db.ConfigVersion(ctx)
 	m.reads.reset()
@@ -384,12 +390,7 @@ func TestAutomaticRotationGoesOnPastAFailure(t *testing.T) {
 	names := []string{"a", "b", "c"}
 	m := newManyTenants(t, Config{}, names...)
 	for _, n := range names {
-		if _, err := m.admin.SetTenant(ctx, n, func(t *actas.Tenant) error {
-			t.Settings.KeyRotationPeriod = actas.Duration(24 * time.Hour)
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
+		m.setRotationPeriod(t, n, 24*time.Hour)
 	}
 	m.clock.Add(25 * time.Hour)
 	// The failing tenant is whichever comes first by id.
@@ -416,12 +417,7 @@ func TestAutomaticRotationBoundedPerTick(t *testing.T) {
 	names := []string{"a", "b", "c", "d", "e"}
 	m := newManyTenants(t, Config{}, names...)
 	for _, n := range names {
-		if _, err := m.admin.SetTenant(ctx, n, func(t *actas.Tenant) error {
-			t.Settings.KeyRotationPeriod = actas.Duration(24 * time.Hour)
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
+		m.setRotationPeriod(t, n, 24*time.Hour)
 	}
 	m.clock.Add(25 * time.Hour)
 	total := 0
@@ -541,12 +537,7 @@ func TestAutomaticRotationQuietUntilDueOrChanged(t *testing.T) {
 	names := []string{"a", "b"}
 	m := newManyTenants(t, Config{}, names...)
 	for _, n := range names {
-		if _, err := m.admin.SetTenant(ctx, n, func(t *actas.Tenant) error {
-			t.Settings.KeyRotationPeriod = actas.Duration(24 * time.Hour)
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
+		m.setRotationPeriod(t, n, 24*time.Hour)
 	}
 	if m.srv.rotationQuiet(ctx, m.clock.Now()) {
 		t.Fatal("quiet before any pass")
@@ -567,12 +558,7 @@ func TestAutomaticRotationQuietUntilDueOrChanged(t *testing.T) {
 		t.Error("quiet although a tenant can be due")
 	}
 	// A change anywhere (here a setting of tenant b) ends the quiet.
-	if _, err := m.admin.SetTenant(ctx, "b", func(t *actas.Tenant) error {
-		t.Settings.KeyRotationPeriod = actas.Duration(48 * time.Hour)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	m.setRotationPeriod(t, "b", 48*time.Hour)
 	if m.srv.rotationQuiet(ctx, m.clock.Now()) {
 		t.Fatal("quiet although a tenant's settings changed since the pass")
 	}

@@ -202,14 +202,24 @@ wait:
 	return nil
 }
 
-// redactDSN hides a password in a database URL.
+// redactDSN hides a password in a database URL: in its user info, and
+// in a password query parameter (which pgx accepts too).
 func redactDSN(s string) string {
 	if i := strings.Index(s, "://"); i >= 0 {
 		if at := strings.LastIndex(s, "@"); at > i {
 			creds := s[i+3 : at]
 			if c := strings.Index(creds, ":"); c >= 0 {
-				return s[:i+3] + creds[:c] + ":REDACTED" + s[at:]
+				s = s[:i+3] + creds[:c] + ":REDACTED" + s[at:]
 			}
+		}
+		if q := strings.IndexByte(s, '?'); q > i {
+			params := strings.Split(s[q+1:], "&")
+			for j, p := range params {
+				if k, _, ok := strings.Cut(p, "="); ok && strings.EqualFold(k, "password") {
+					params[j] = k + "=REDACTED"
+				}
+			}
+			s = s[:q+1] + strings.Join(params, "&")
 		}
 	}
 	return s
