@@ -145,6 +145,7 @@ func (db *DB) UpdateSession(ctx context.Context, id string, fn func(*actas.Sessi
 		if err != nil {
 			return err
 		}
+		origID, origTenant := s.ID, s.TenantID
 		rt, err := fn(s)
 		if err != nil {
 			return sqlrow.FnError{Err: err}
@@ -153,16 +154,22 @@ func (db *DB) UpdateSession(ctx context.Context, id string, fn func(*actas.Sessi
 		if err != nil {
 			return err
 		}
-		out, err = sqlrow.ScanSession(tx.QueryRow(ctx, `UPDATE sessions SET user_id = $1, auth_time = $2, expires_at = $3,
+		if err := execOne(ctx, tx, `UPDATE sessions SET user_id = $1, auth_time = $2, expires_at = $3,
 			last_refresh_at = $4, revoked_at = $5, revoke_reason = $6, client_ip = $7, user_agent = $8,
 			refreshable = $9, refresh_generation = $10, rotated_at = $11, impersonator_id = $12, parent_id = $13,
-			reason = $14, created_at = $15 WHERE id = $16 RETURNING `+sessionCols, append(a, id)...))
-		if err != nil {
+			reason = $14, created_at = $15 WHERE id = $16`, append(a, id)...); err != nil {
 			return err
 		}
 		if rt != nil {
-			return insertRefreshToken(ctx, tx, id, rt)
+			if err := insertRefreshToken(ctx, tx, id, rt); err != nil {
+				return err
+			}
 		}
+		// What was written, as a read would return it (times in
+		// milliseconds, UTC), without sending it back: the row is locked,
+		// so it is what the UPDATE left.
+		s.ID, s.TenantID = origID, origTenant
+		out = sqlrow.StoredSession(s)
 		return nil
 	})
 	if err != nil {
