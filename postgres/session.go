@@ -90,14 +90,18 @@ func (db *DB) Session(ctx context.Context, id string) (*actas.Session, error) {
 	return s, nil
 }
 
+// byRefreshQ is SessionByRefreshToken's query, built once: it runs on
+// every refresh.
+var byRefreshQ = `SELECT ` + sqlrow.Prefixed("t.", sqlrow.RefreshTokenCols) + `, ` +
+	sqlrow.Prefixed("s.", sessionCols) + ` FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+	WHERE t.hash = $1`
+
 // SessionByRefreshToken returns the refresh token with this hash, of any
 // generation, and its session, in one query.
 func (db *DB) SessionByRefreshToken(ctx context.Context, hash []byte) (*actas.Session, *actas.RefreshToken, error) {
 	var r sqlrow.RefreshRow
 	err := db.read(ctx, func(ctx context.Context, q querier) error {
-		return q.QueryRow(ctx, `SELECT `+sqlrow.Prefixed("t.", sqlrow.RefreshTokenCols)+`, `+
-			sqlrow.Prefixed("s.", sessionCols)+` FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
-			WHERE t.hash = $1`, blob(hash)).Scan(r.Dest()...)
+		return q.QueryRow(ctx, byRefreshQ, blob(hash)).Scan(r.Dest()...)
 	})
 	if err != nil {
 		return nil, nil, wrap("session by refresh token", err)
