@@ -2,13 +2,16 @@ package postgres_test
 
 import (
 	"fmt"
-	"os"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+
+	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/internal/oldschema"
 )
 
 // TestMigrationKeepsGroups: see the SQLite test of the same name.
@@ -19,22 +22,21 @@ func TestMigrationKeepsGroups(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw := stdlib.OpenDB(*cfg)
-	p, err := goose.NewProvider(goose.DialectPostgres, raw, os.DirFS("migrations"), goose.WithDisableGlobalRegistry(true))
-	if err != nil {
+	t1 := &actas.Tenant{ID: "t1", Name: "acme", UserPoolID: "local_aaaaaaaaa", ClientID: "c", CreatedAt: time.UnixMilli(1)}
+	t2 := &actas.Tenant{ID: "t2", Name: "globex", UserPoolID: "local_bbbbbbbbb", ClientID: "c", CreatedAt: time.UnixMilli(1)}
+	user := func(id, tenant, name, email string, groups ...string) *actas.User {
+		return &actas.User{ID: id, TenantID: tenant, Username: name, Email: email, PasswordHash: "h",
+			Status: actas.UserActive, Groups: groups, CreatedAt: time.UnixMilli(1), UpdatedAt: time.UnixMilli(1)}
+	}
+	if err := oldschema.Before00003(t.Context(), goose.DialectPostgres, raw, "migrations", t1,
+		user("u1", "t1", "alice", "A@x.org", "admin", "ops"), user("u2", "t1", "bob", "", "ops", "team:blue")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.UpTo(t.Context(), 2); err != nil {
+	if err := oldschema.AddTenants(t.Context(), goose.DialectPostgres, raw, t2); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{
-		`INSERT INTO tenants VALUES ('t1', 'acme', 'local_aaaaaaaaa', 'c', '', '{}', 1), ('t2', 'globex', 'local_bbbbbbbbb', 'c', '', '{}', 1)`,
-		`INSERT INTO users VALUES ('u1', 't1', 'alice', 'alice', 'A@x.org', false, 'h', 'active', false, '["admin","ops"]', 1, 1),
-			('u2', 't1', 'bob', 'bob', '', false, 'h', 'active', false, '["ops","team:blue"]', 1, 1),
-			('u3', 't2', 'carl', 'carl', '', false, 'h', 'active', false, '[]', 1, 1)`,
-	} {
-		if _, err := raw.ExecContext(t.Context(), q); err != nil {
-			t.Fatal(err)
-		}
+	if err := oldschema.AddUsers(t.Context(), goose.DialectPostgres, raw, user("u3", "t2", "carl", "")); err != nil {
+		t.Fatal(err)
 	}
 	raw.Close()
 

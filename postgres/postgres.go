@@ -327,10 +327,6 @@ func fromMS(v int64) time.Time { return sqlrow.FromMS(v) }
 // blob stores nil as an empty bytea so that NOT NULL columns accept it.
 func blob(b []byte) []byte { return sqlrow.Blob(b) }
 
-func encodeGroups(g []string) (string, error) { return sqlrow.EncodeList(g), nil }
-
-func decodeGroups(s string) ([]string, error) { return sqlrow.DecodeList(s) }
-
 // placeholders returns "$from, $from+1, …" with n parameters.
 func placeholders(from, n int) string {
 	var b strings.Builder

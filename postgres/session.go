@@ -90,14 +90,18 @@ func (db *DB) Session(ctx context.Context, id string) (*actas.Session, error) {
 	return s, nil
 }
 
+// byRefreshQ is SessionByRefreshToken's query, built once: it runs on
+// every refresh.
+var byRefreshQ = `SELECT ` + sqlrow.Prefixed("t.", sqlrow.RefreshTokenCols) + `, ` +
+	sqlrow.Prefixed("s.", sessionCols) + ` FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+	WHERE t.hash = $1`
+
 // SessionByRefreshToken returns the refresh token with this hash, of any
 // generation, and its session, in one query.
 func (db *DB) SessionByRefreshToken(ctx context.Context, hash []byte) (*actas.Session, *actas.RefreshToken, error) {
 	var r sqlrow.RefreshRow
 	err := db.read(ctx, func(ctx context.Context, q querier) error {
-		return q.QueryRow(ctx, `SELECT `+sqlrow.Prefixed("t.", sqlrow.RefreshTokenCols)+`, `+
-			sqlrow.Prefixed("s.", sessionCols)+` FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
-			WHERE t.hash = $1`, blob(hash)).Scan(r.Dest()...)
+		return q.QueryRow(ctx, byRefreshQ, blob(hash)).Scan(r.Dest()...)
 	})
 	if err != nil {
 		return nil, nil, wrap("session by refresh token", err)
@@ -145,6 +149,7 @@ func (db *DB) UpdateSession(ctx context.Context, id string, fn func(*actas.Sessi
 		if err != nil {
 			return err
 		}
+		origID, origTenant := s.ID, s.TenantID
 		rt, err := fn(s)
 		if err != nil {
 			return sqlrow.FnError{Err: err}
@@ -153,16 +158,22 @@ func (db *DB) UpdateSession(ctx context.Context, id string, fn func(*actas.Sessi
 		if err != nil {
 			return err
 		}
-		out, err = sqlrow.ScanSession(tx.QueryRow(ctx, `UPDATE sessions SET user_id = $1, auth_time = $2, expires_at = $3,
+		if err := execOne(ctx, tx, `UPDATE sessions SET user_id = $1, auth_time = $2, expires_at = $3,
 			last_refresh_at = $4, revoked_at = $5, revoke_reason = $6, client_ip = $7, user_agent = $8,
 			refreshable = $9, refresh_generation = $10, rotated_at = $11, impersonator_id = $12, parent_id = $13,
-			reason = $14, created_at = $15 WHERE id = $16 RETURNING `+sessionCols, append(a, id)...))
-		if err != nil {
+			reason = $14, created_at = $15 WHERE id = $16`, append(a, id)...); err != nil {
 			return err
 		}
 		if rt != nil {
-			return insertRefreshToken(ctx, tx, id, rt)
+			if err := insertRefreshToken(ctx, tx, id, rt); err != nil {
+				return err
+			}
 		}
+		// What was written, as a read would return it (times in
+		// milliseconds, UTC), without sending it back: the row is locked,
+		// so it is what the UPDATE left.
+		s.ID, s.TenantID = origID, origTenant
+		out = sqlrow.StoredSession(s)
 		return nil
 	})
 	if err != nil {

@@ -242,15 +242,8 @@ type scanner = sqlrow.Scanner
 // ms encodes a time as Unix milliseconds, the zero time as 0.
 func ms(t time.Time) int64 { return sqlrow.MS(t) }
 
-// fromMS decodes what ms encoded, in UTC.
-func fromMS(v int64) time.Time { return sqlrow.FromMS(v) }
-
 // blob stores nil as an empty blob so that NOT NULL columns accept it.
 func blob(b []byte) []byte { return sqlrow.Blob(b) }
-
-func encodeGroups(g []string) (string, error) { return sqlrow.EncodeList(g), nil }
-
-func decodeGroups(s string) ([]string, error) { return sqlrow.DecodeList(s) }
 
 // placeholders returns "?, ?, …" with n marks.
 func placeholders(n int) string {

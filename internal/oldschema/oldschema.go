@@ -36,29 +36,40 @@ func Before00003(ctx context.Context, dialect goose.Dialect, db *sql.DB, dir str
 	if _, err := p.UpTo(ctx, 2); err != nil {
 		return fmt.Errorf("migrate to version 2: %w", err)
 	}
-	exec := execer(ctx, dialect, db)
-	settings, err := json.Marshal(tn.Settings)
-	if err != nil {
-		return err
-	}
-	if err := exec(`INSERT INTO tenants (id, name, user_pool_id, client_id, endpoint_url, settings, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		tn.ID, tn.Name, tn.UserPoolID, tn.ClientID, tn.EndpointURL, string(settings), sqlrow.MS(tn.CreatedAt)); err != nil {
+	if err := AddTenants(ctx, dialect, db, tn); err != nil {
 		return err
 	}
 	return AddUsers(ctx, dialect, db, users...)
 }
 
-// AddUsers inserts users into a database Before00003 built, keyed as
-// Before00003 keys them.
+// AddTenants inserts tenants into a database Before00003 built.
+func AddTenants(ctx context.Context, dialect goose.Dialect, db *sql.DB, tenants ...*actas.Tenant) error {
+	exec := execer(ctx, dialect, db)
+	for _, tn := range tenants {
+		settings, err := json.Marshal(tn.Settings)
+		if err != nil {
+			return err
+		}
+		if err := exec(`INSERT INTO tenants (id, name, user_pool_id, client_id, endpoint_url, settings, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			tn.ID, tn.Name, tn.UserPoolID, tn.ClientID, tn.EndpointURL, string(settings), sqlrow.MS(tn.CreatedAt)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AddUsers inserts users, with their groups, into a database Before00003
+// built, keyed as Before00003 keys them.
 func AddUsers(ctx context.Context, dialect goose.Dialect, db *sql.DB, users ...*actas.User) error {
 	exec := execer(ctx, dialect, db)
 	for _, u := range users {
 		if err := exec(`INSERT INTO users (id, tenant_id, username, username_key, email, email_verified,
 			password_hash, status, must_change_password, groups_json, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			u.ID, u.TenantID, u.Username, strings.ToLower(u.Username), u.Email, u.EmailVerified,
-			u.PasswordHash, u.Status, u.MustChangePassword, sqlrow.MS(u.CreatedAt), sqlrow.MS(u.UpdatedAt)); err != nil {
+			u.PasswordHash, u.Status, u.MustChangePassword, sqlrow.EncodeList(u.Groups),
+			sqlrow.MS(u.CreatedAt), sqlrow.MS(u.UpdatedAt)); err != nil {
 			return err
 		}
 	}
