@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -49,7 +50,16 @@ func (h *hookStore) CreateSession(ctx context.Context, s *actas.Session, rt *act
 func raceSetup(t *testing.T) (hs *hookStore, srv, admin *issuer.Issuer, c *issuer.Client) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "race.db"))
+	// Not t.TempDir: the issuer's revocation follower may still run a
+	// read as the store closes, and a reader opening then recreates the
+	// WAL's side files; t.TempDir's cleanup fails the test on that race,
+	// which says nothing about what the test checks.
+	dir, err := os.MkdirTemp("", "actas-race-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "race.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
