@@ -111,8 +111,12 @@ func TestCheckpointsUnderLoad(t *testing.T) {
 			return false
 		}
 	}
-	// At most 4 × 48 KB every 20 ms (about 10 MB/s), so that what comes on
-	// top of restartFrames does not depend on how fast the machine is.
+	// Every writer is paced, so that what comes on top of restartFrames in
+	// one round of ckptEvery does not depend on how fast the machine
+	// commits: the churn writes at most 4 × 16 pages every 20 ms (about
+	// 13 MB/s of WAL), the pair writer at most 3 pages every 2 ms (6 MB/s).
+	// Unpaced, the pair writer alone wrote 40 MB/s of WAL on a machine with
+	// a fast fsync, and one round then added 5 MiB.
 	for w := range 4 {
 		wg.Go(func() {
 			tick := time.NewTicker(20 * time.Millisecond)
@@ -132,7 +136,10 @@ func TestCheckpointsUnderLoad(t *testing.T) {
 		})
 	}
 	wg.Go(func() {
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
 		for n := 1; !stopped(); n++ {
+			<-tick.C
 			err := db.write(ctx, func(tx *sql.Tx) error {
 				if _, err := tx.ExecContext(ctx, `UPDATE ckpt_a SET n = ?`, n); err != nil {
 					return err
