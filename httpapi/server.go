@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/actas-dev/actas"
-	"github.com/actas-dev/actas/issuer"
 )
 
 // MaxBodyBytes bounds every request body (SPEC §2: 64 KiB, else 413).
@@ -17,7 +16,7 @@ const MaxBodyBytes = 64 << 10
 
 // Server serves the actas HTTP API for one Issuer.
 type Server struct {
-	Issuer *issuer.Issuer
+	Issuer Service // usually an *issuer.Issuer (service.go)
 	Logger *slog.Logger
 	// TrustedProxy, if set, reports whether a direct peer is a trusted
 	// reverse proxy, whose X-Forwarded-For is then believed (clientip.go).

@@ -377,10 +377,7 @@ func (s *Server) getUserSessions(w http.ResponseWriter, r *http.Request, c *issu
 		v := sessionJSON{SessionID: x.ID, CreatedAt: rfc3339(x.CreatedAt), LastRefreshAt: rfc3339(x.LastRefreshAt),
 			ExpiresAt: rfc3339(x.ExpiresAt), ClientIP: x.ClientIP, UserAgent: x.UserAgent}
 		if x.ImpersonatorID != "" {
-			v.ImpersonatedBy = &actorJSON{UserID: x.ImpersonatorID}
-			if u, err := s.Issuer.Store().User(r.Context(), c.Client.Tenant.ID, x.ImpersonatorID); err == nil {
-				v.ImpersonatedBy.Username = u.Username
-			}
+			v.ImpersonatedBy = &actorJSON{UserID: x.ImpersonatorID, Username: x.Impersonator}
 		}
 		data = append(data, v)
 	}

@@ -532,7 +532,7 @@ func (i *Issuer) SetPasswordBy(ctx context.Context, c *Caller, id, pw string, mu
 const maxListedSessions = 1000
 
 // UserSessions is GET /user/{id}/sessions: the user's live sessions.
-func (i *Issuer) UserSessions(ctx context.Context, c *Caller, id string) ([]*actas.Session, error) {
+func (i *Issuer) UserSessions(ctx context.Context, c *Caller, id string) ([]ListedSession, error) {
 	if err := authorize(c, id, true); err != nil {
 		return nil, err
 	}
@@ -544,7 +544,30 @@ func (i *Issuer) UserSessions(ctx context.Context, c *Caller, id string) ([]*act
 	if err != nil {
 		return nil, wrap("list sessions", err)
 	}
-	return ss, nil
+	out := make([]ListedSession, len(ss))
+	names := map[string]string{} // impersonator id → username, read once each
+	for n, s := range ss {
+		out[n].Session = s
+		if s.ImpersonatorID == "" {
+			continue
+		}
+		name, ok := names[s.ImpersonatorID]
+		if !ok {
+			// A deleted impersonator leaves its id and no name.
+			if imp, err := i.store.User(ctx, u.TenantID, s.ImpersonatorID); err == nil {
+				name = imp.Username
+			}
+			names[s.ImpersonatorID] = name
+		}
+		out[n].Impersonator = name
+	}
+	return out, nil
+}
+
+// ListedSession is a live session as GET /user/{id}/sessions lists it.
+type ListedSession struct {
+	*actas.Session
+	Impersonator string // the impersonator's username, if any and not deleted
 }
 
 // RevokeSessionsOf is DELETE /user/{id}/sessions: revokes every session
