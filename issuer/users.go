@@ -44,9 +44,15 @@ const (
 	StatusDisabled = "disabled"
 )
 
-// checkNewPassword applies the tenant's password policy (SPEC §8).
+// checkNewPassword applies the tenant's password policy (SPEC §8). The
+// username rule compares identities: the name as given (a request's raw
+// form, or the stored canonical one) and both in their canonical forms,
+// so that "Ａlice" (fullwidth) is refused as the password of alice.
 func checkNewPassword(t *actas.Tenant, username, pw string) error {
 	err := password.Policy{MinLength: t.Settings.PasswordMinLength}.Check(pw, username)
+	if err == nil && username != "" && actas.NormalizeUsername(pw) == actas.NormalizeUsername(username) {
+		err = password.ErrIsUsername
+	}
 	var pe *password.PolicyError
 	if errors.As(err, &pe) {
 		return actas.Errorf(actas.EINVALID, "%s", pe.Rule)

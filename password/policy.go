@@ -59,6 +59,9 @@ func (p Policy) Min() int {
 	return p.MinLength
 }
 
+// ErrIsUsername is the rule broken by a password equal to the username.
+var ErrIsUsername = &PolicyError{"Password must not be the username"}
+
 // Check returns a *PolicyError if pw may not be set for the user named
 // username (compared case-insensitively), else nil. The rules run from the
 // cheapest; the message names the first one broken.
@@ -72,7 +75,7 @@ func (p Policy) Check(pw, username string) error {
 	case utf8.RuneCountInString(pw) < min:
 		return &PolicyError{fmt.Sprintf("Password must be at least %d characters", min)}
 	case username != "" && strings.EqualFold(pw, username):
-		return &PolicyError{"Password must not be the username"}
+		return ErrIsUsername
 	case IsCommon(pw):
 		return &PolicyError{"Password is too common: it is one of the 10,000 most common passwords"}
 	}

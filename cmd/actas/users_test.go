@@ -132,6 +132,9 @@ func runUsersAPI(t *testing.T, e *userEnv) {
 			"short1!":     "Password must be at least 8 characters",
 			"password123": "Password is too common: it is one of the 10,000 most common passwords",
 			"Dave-Smith":  "Password must not be the username",
+			// The username's identity, not its spelling: fullwidth letters
+			// map to the same PRECIS form (SPEC §10).
+			"ｄａｖｅ-ｓｍｉｔｈ": "Password must not be the username",
 		} {
 			wantError(t, h.do("POST", "/user", map[string]any{"username": "dave-smith", "password": pw}, e.adminHdr...), 400, msg)
 		}
