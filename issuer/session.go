@@ -571,10 +571,3 @@ func signAccess(k *keyEntry, c *token.Claims) (string, error) {
 	}
 	return k.Sign(c)
 }
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}

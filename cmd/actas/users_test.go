@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // End-to-end tests of the user administration API (SPEC §7, §8) over
@@ -277,6 +279,29 @@ func runUsersAPI(t *testing.T, e *userEnv) {
 			t.Fatalf("own sessions: %d %s", r.status, r.body)
 		}
 		wantError(t, h.do("GET", "/user/"+e.adminID+"/sessions", nil, e.userHdr...), 403, "Do not have the required role privileges")
+		// A user agent of any bytes is stored as valid UTF-8 (PostgreSQL's
+		// text refuses invalid bytes), cut at a character boundary.
+		ua := "curl\xff/" + strings.Repeat("é", 400)
+		if r := h.do("POST", "/auth/token", map[string]string{"username": "bob", "password": userPW}, "X-API-Key", key, "User-Agent", ua); r.status != 200 {
+			t.Fatalf("sign-in with a user agent of invalid UTF-8: %d %s", r.status, r.body)
+		}
+		r = h.do("GET", "/user/"+e.userID+"/sessions", nil, e.userHdr...)
+		var listed struct{ Data []struct{ UserAgent string } }
+		if err := json.Unmarshal(r.body, &listed); err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, x := range listed.Data {
+			if strings.HasPrefix(x.UserAgent, "curl\uFFFD/é") {
+				found = true
+				if !utf8.ValidString(x.UserAgent) || len(x.UserAgent) > 512 || len(x.UserAgent) < 510 {
+					t.Errorf("stored user agent: %d bytes, valid UTF-8 %v", len(x.UserAgent), utf8.ValidString(x.UserAgent))
+				}
+			}
+		}
+		if !found {
+			t.Errorf("the session with the odd user agent is not listed: %s", r.body)
+		}
 		extra := hdr(key, h.signIn(key, "bob", userPW))
 		r = h.do("DELETE", "/user/"+e.userID+"/sessions", nil, e.adminHdr...)
 		if r.status != 200 || !strings.Contains(string(r.body), `"status":"success"`) || strings.Contains(string(r.body), `"revoked":0`) {
