@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/actas-dev/actas"
 	"github.com/actas-dev/actas/password"
@@ -134,8 +135,13 @@ func (i *Issuer) ParseAuthorize(ctx context.Context, t *actas.Tenant, q url.Valu
 	if !validChallenge(ar.CodeChallenge) {
 		return nil, fail("invalid_request", "code_challenge must be the 43-character base64url SHA-256 of the verifier")
 	}
-	if ar.Nonce = q.Get("nonce"); len(ar.Nonce) > maxNonceLen {
+	switch ar.Nonce = q.Get("nonce"); {
+	case len(ar.Nonce) > maxNonceLen:
 		return nil, fail("invalid_request", "nonce is too long")
+	case !utf8.ValidString(ar.Nonce):
+		// It is stored with the code and returned in the ID token, both as
+		// text: bytes that are not UTF-8 could not come back as sent.
+		return nil, fail("invalid_request", "nonce must be UTF-8")
 	}
 	prompt, err := parsePrompt(q.Get("prompt"))
 	if err != nil {

@@ -68,6 +68,8 @@ func TestBrowserSignInAuthorizeRefusals(t *testing.T) {
 		{"bad prompt", "invalid_request", func(q url.Values) { q.Set("prompt", "bogus") }},
 		{"prompt none with login", "invalid_request", func(q url.Values) { q.Set("prompt", "none login") }},
 		{"bad max_age", "invalid_request", func(q url.Values) { q.Set("max_age", "-1") }},
+		{"long nonce", "invalid_request", func(q url.Values) { q.Set("nonce", strings.Repeat("n", 513)) }},
+		{"nonce not UTF-8", "invalid_request", func(q url.Values) { q.Set("nonce", "n\xff") }},
 		{"repeated scope", "invalid_request", func(q url.Values) { q.Add("scope", "openid") }},
 		{"request object", "request_not_supported", func(q url.Values) { q.Set("request", "x") }},
 		{"prompt none", "login_required", func(q url.Values) { q.Set("prompt", "none") }},
