@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/actas-dev/actas"
 	"github.com/actas-dev/actas/password"
@@ -173,6 +174,14 @@ func (i *Issuer) SearchUsers(ctx context.Context, c *Caller, text, after string,
 	}
 	if len(after) > actas.MaxUsernameBytes { // a username is 128 characters, of up to 4 bytes
 		return nil, actas.Errorf(actas.EINVALID, "after is longer than any username (%d bytes)", actas.MaxUsernameBytes)
+	}
+	// Bytes that are not UTF-8 match no user, and PostgreSQL refuses them
+	// as text: a client error, not the store's.
+	if !utf8.ValidString(text) {
+		return nil, actas.Errorf(actas.EINVALID, "searchText must be UTF-8")
+	}
+	if !utf8.ValidString(after) {
+		return nil, actas.Errorf(actas.EINVALID, "after must be UTF-8")
 	}
 	us, err := i.store.SearchUsers(ctx, c.Client.Tenant.ID, text, after, limit)
 	if err != nil {

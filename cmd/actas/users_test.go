@@ -194,6 +194,9 @@ func runUsersAPI(t *testing.T, e *userEnv) {
 			t.Fatalf("after=cat2: %s", s)
 		}
 		wantError(t, h.do("GET", "/user/search/cat?limit=101", nil, e.adminHdr...), 400, "limit must be between 1 and 100")
+		// Bytes that are not UTF-8 name nobody; PostgreSQL would refuse them.
+		wantError(t, h.do("GET", "/user/search/ca%FF", nil, e.adminHdr...), 400, "searchText must be UTF-8")
+		wantError(t, h.do("GET", "/user/search/cat?after=c%FF", nil, e.adminHdr...), 400, "after must be UTF-8")
 	})
 
 	t.Run("patch", func(t *testing.T) {
