@@ -45,6 +45,20 @@ const (
 	StatusDisabled = "disabled"
 )
 
+// maxAuditActionLen bounds GET /audit's action filter: longer than any
+// action actas records.
+const maxAuditActionLen = 64
+
+// textParam refuses a query parameter that is not UTF-8: it can match no
+// record, and PostgreSQL refuses such bytes as text, so it is the
+// client's error (400), not the store's (500).
+func textParam(name, v string) error {
+	if !utf8.ValidString(v) {
+		return actas.Errorf(actas.EINVALID, "%s must be UTF-8", name)
+	}
+	return nil
+}
+
 // checkNewPassword applies the tenant's password policy (SPEC §8). The
 // username rule compares identities: the name as given (a request's raw
 // form, or the stored canonical one) and both in their canonical forms,
@@ -175,13 +189,11 @@ func (i *Issuer) SearchUsers(ctx context.Context, c *Caller, text, after string,
 	if len(after) > actas.MaxUsernameBytes { // a username is 128 characters, of up to 4 bytes
 		return nil, actas.Errorf(actas.EINVALID, "after is longer than any username (%d bytes)", actas.MaxUsernameBytes)
 	}
-	// Bytes that are not UTF-8 match no user, and PostgreSQL refuses them
-	// as text: a client error, not the store's.
-	if !utf8.ValidString(text) {
-		return nil, actas.Errorf(actas.EINVALID, "searchText must be UTF-8")
+	if err := textParam("searchText", text); err != nil {
+		return nil, err
 	}
-	if !utf8.ValidString(after) {
-		return nil, actas.Errorf(actas.EINVALID, "after must be UTF-8")
+	if err := textParam("after", after); err != nil {
+		return nil, err
 	}
 	us, err := i.store.SearchUsers(ctx, c.Client.Tenant.ID, text, after, limit)
 	if err != nil {
@@ -620,6 +632,18 @@ func (i *Issuer) AuditPage(ctx context.Context, c *Caller, q AuditQuery) ([]*act
 	}
 	if q.Limit < 1 || q.Limit > 1000 {
 		return nil, 0, actas.Errorf(actas.EINVALID, "limit must be between 1 and 1000")
+	}
+	if len(q.Action) > maxAuditActionLen {
+		return nil, 0, actas.Errorf(actas.EINVALID, "action is longer than %d bytes", maxAuditActionLen)
+	}
+	if len(q.Subject) > actas.MaxUsernameBytes {
+		return nil, 0, actas.Errorf(actas.EINVALID, "subject is longer than any username (%d bytes)", actas.MaxUsernameBytes)
+	}
+	if err := textParam("action", q.Action); err != nil {
+		return nil, 0, err
+	}
+	if err := textParam("subject", q.Subject); err != nil {
+		return nil, 0, err
 	}
 	subject := q.Subject // a username: its canonical form is the one recorded (SPEC §10)
 	if subject != "" {

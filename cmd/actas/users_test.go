@@ -391,6 +391,9 @@ func runUsersAPI(t *testing.T, e *userEnv) {
 		if r := h.do("GET", "/audit?action=user_create&subject=dave-smith", nil, e.adminHdr...); !strings.Contains(string(r.body), `"outcome":"denied"`) {
 			t.Fatalf("no denied event: %s", r.body)
 		}
+		wantError(t, h.do("GET", "/audit?subject=d%FF", nil, e.adminHdr...), 400, "subject must be UTF-8")
+		wantError(t, h.do("GET", "/audit?action=user%FF", nil, e.adminHdr...), 400, "action must be UTF-8")
+		wantError(t, h.do("GET", "/audit?action="+strings.Repeat("a", 65), nil, e.adminHdr...), 400, "action is longer than 64 bytes")
 		if r := h.do("GET", "/audit?action=user_delete", nil, e.adminHdr...); !strings.Contains(string(r.body), `"outcome":"allowed"`) {
 			t.Fatalf("no delete event: %s", r.body)
 		}
