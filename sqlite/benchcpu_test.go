@@ -1,11 +1,9 @@
-//go:build unix
-
 package sqlite_test
 
 import (
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/actas-dev/actas/internal/cputime"
 )
 
 // cpuPerOp reports, when the function it returns is called, the CPU time
@@ -14,14 +12,9 @@ import (
 // mostly fsync latency and neighbours; CPU time is what the writer's work
 // costs.
 func cpuPerOp(b *testing.B) func() {
-	start := cpuTime()
-	return func() { b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op") }
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+	if !cputime.Supported {
+		return func() {}
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	start := cputime.Process()
+	return func() { b.ReportMetric(float64(cputime.Process()-start)/float64(b.N), "cpu-ns/op") }
 }

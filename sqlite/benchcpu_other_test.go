@@ -1,7 +1,0 @@
-//go:build !unix
-
-package sqlite_test
-
-import "testing"
-
-func cpuPerOp(*testing.B) func() { return func() {} }
