@@ -9,7 +9,6 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -308,10 +307,9 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, ar *issuer.Autho
 		case actas.ErrorCode(err) == actas.EINVALID && step == "password" && req.Password != "":
 			errField = "new_password" // the policy refused it
 		case actas.ErrorCode(err) == actas.ETHROTTLED || actas.ErrorCode(err) == actas.EUNAVAILABLE:
-			var e *actas.Error
-			if errors.As(err, &e) && e.RetryAfter > 0 {
-				w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
-			}
+			// The error's own Retry-After, or 1 for one without (a storage
+			// fault), as every other 429 and 503 (SPEC §2).
+			setRetryAfter(w, status, err)
 		case status >= 500:
 			s.pageFailure(w, r, ar.Tenant, err)
 			return
