@@ -262,10 +262,10 @@ func (i *Issuer) checkToken(ctx context.Context, t *actas.Tenant, raw, use strin
 	unpublished := false // trusted only for a token that has expired
 	lookup := func(kid string) (*token.Key, bool) {
 		set := ks
-		k, ok := set.byKID[kid]
+		k, ok := set.key(kid)
 		if !ok {
 			if set, ok = i.keys.reloadFor(ctx, t.ID, kid, now); ok {
-				k = set.byKID[kid]
+				k, _ = set.key(kid)
 			}
 		}
 		// Only keys published at now are trusted: a key withdrawn as
@@ -379,13 +379,24 @@ func (i *Issuer) DiscoveryDocument(ctx context.Context, t *actas.Tenant) (*Disco
 	if err != nil {
 		return nil, err
 	}
+	return discovery(i.Issuer(t), discoveryAlgs(ks, i.now())), nil
+}
+
+// discoveryAlgs returns the algorithms of the ID-token keys published at
+// now, in key order.
+func discoveryAlgs(ks *keySet, now time.Time) []string {
 	var algs []string
-	for _, k := range ks.published(i.now()) {
+	for _, k := range ks.published(now) {
 		if k.Use == actas.KeyUseID && !contains(algs, k.Alg) {
 			algs = append(algs, k.Alg)
 		}
 	}
-	iss := i.Issuer(t)
+	return algs
+}
+
+// discovery is the discovery document of issuer iss whose ID tokens are
+// signed with algs.
+func discovery(iss string, algs []string) *Discovery {
 	return &Discovery{
 		Issuer:                           iss,
 		JWKSURI:                          iss + "/.well-known/jwks.json",
@@ -408,7 +419,7 @@ func (i *Issuer) DiscoveryDocument(ctx context.Context, t *actas.Tenant) (*Disco
 		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post", "none"},
 		ResponseModesSupported:            []string{"query"},
 		AuthorizationResponseISSSupported: true,
-	}, nil
+	}
 }
 
 func contains(list []string, s string) bool {

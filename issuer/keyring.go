@@ -38,7 +38,17 @@ type keySet struct {
 	loadedAt time.Time
 	keys     []keyEntry
 	stored   []*actas.SigningKey // the keys as stored, less their private halves; keys[i] is stored[i]
-	byKID    map[string]*token.Key
+}
+
+// key returns the public key kid of the set. A tenant has a handful of
+// keys, so a scan is as fast as a map and costs no memory.
+func (ks *keySet) key(kid string) (*token.Key, bool) {
+	for i := range ks.keys {
+		if ks.keys[i].KID == kid {
+			return ks.keys[i].Key, true
+		}
+	}
+	return nil, false
 }
 
 type keyEntry struct {
@@ -78,7 +88,7 @@ func (kr *keyring) reloadFor(ctx context.Context, tenantID, kid string, now time
 	if err != nil {
 		return nil, false
 	}
-	_, ok := ks.byKID[kid]
+	_, ok := ks.key(kid)
 	return ks, ok
 }
 
@@ -90,21 +100,24 @@ func (kr *keyring) load(ctx context.Context, tenantID string, now time.Time) (*k
 	if err != nil {
 		return nil, fmt.Errorf("load signing keys: %w", err)
 	}
-	ks := &keySet{loadedAt: now, byKID: make(map[string]*token.Key, len(stored))}
-	for _, sk := range stored {
+	ks := &keySet{loadedAt: now, keys: make([]keyEntry, 0, len(stored)), stored: make([]*actas.SigningKey, 0, len(stored))}
+	metas := make([]actas.SigningKey, len(stored)) // one allocation for all
+	for n, sk := range stored {
 		k, err := token.PublicKey(sk)
 		if err != nil {
 			return nil, fmt.Errorf("load signing key %s: %w", sk.KID, err)
 		}
-		meta := *sk
-		meta.PrivateEnc, meta.PublicDER = nil, nil // parsed in k; the private half is read again to sign
-		ks.stored = append(ks.stored, &meta)
+		meta := &metas[n]
+		*meta = *sk
+		// Parsed in k; the private half is read again to sign; the tenant
+		// id is the one string of the cache's.
+		meta.PrivateEnc, meta.PublicDER, meta.TenantID = nil, nil, tenantID
+		ks.stored = append(ks.stored, meta)
 		ks.keys = append(ks.keys, keyEntry{Key: k, retireUntil: sk.RetireUntil,
 			withdrawn: sk.State == actas.KeyWithdrawn})
-		ks.byKID[k.KID] = k
 	}
 	kr.cache.put(tenantID, v, func(st *tenantState) {
-		st.keys, st.jwks, st.disco = ks, nil, nil
+		st.keys, st.jwks = ks, nil
 	})
 	return ks, nil
 }
