@@ -67,7 +67,13 @@ func (i *Issuer) document(ctx context.Context, t *actas.Tenant, pick func(*tenan
 // JWKSDocument returns the tenant's JSON Web Key Set: public keys only.
 func (i *Issuer) JWKSDocument(ctx context.Context, t *actas.Tenant) (*Document, error) {
 	return i.document(ctx, t, func(st *tenantState) **Document { return &st.jwks },
-		func(ks *keySet, now time.Time) ([]byte, error) { return token.JWKS(ks.published(now)) })
+		func(ks *keySet, now time.Time) ([]byte, error) {
+			keys, err := ks.published(now)
+			if err != nil {
+				return nil, err
+			}
+			return token.JWKS(keys)
+		})
 }
 
 // DiscoveryJSON returns the tenant's discovery document (DiscoveryDocument)
