@@ -260,28 +260,37 @@ func (i *Issuer) checkToken(ctx context.Context, t *actas.Tenant, raw, use strin
 		return nil, err
 	}
 	unpublished := false // trusted only for a token that has expired
-	lookup := func(kid string) (*token.Key, bool) {
+	// trust finds key kid, reloading the set once if it is unknown: only
+	// keys of use published at now are trusted, so a key withdrawn as
+	// compromised is refused at once, whatever its tokens say.
+	trust := func(kid string) (*publicKey, bool) {
 		set := ks
-		k, ok := set.byKID[kid]
-		if !ok {
-			if set, ok = i.keys.reloadFor(ctx, t.ID, kid, now); ok {
-				k = set.byKID[kid]
+		k := set.find(kid)
+		if k == nil {
+			if set, _ = i.keys.reloadFor(ctx, t.ID, kid, now); set != nil {
+				k = set.find(kid)
 			}
 		}
-		// Only keys published at now are trusted: a key withdrawn as
-		// compromised is refused at once, whatever its tokens say.
-		if !ok || k.Use != use || !set.trusted(kid, now, allowExpired) {
+		if k == nil || k.meta.Use != use || !set.trusted(kid, now, allowExpired) {
 			return nil, false
 		}
 		unpublished = !set.trusted(kid, now, false)
 		return k, true
+	}
+	lookup := func(kid string) (*token.Key, bool) {
+		k, ok := trust(kid)
+		if !ok {
+			return nil, false
+		}
+		p, err := k.public(true)
+		return p, err == nil
 	}
 	var c *token.Claims
 	digest := tokenDigest(raw)
 	if e, hit := i.seen.get(digest, t.ID); hit {
 		// Signed by a key of this tenant: only the key's trust, which
 		// can change, is checked again.
-		if _, ok := lookup(e.kid); !ok || e.claims.TokenUse != use {
+		if _, ok := trust(e.kid); !ok || e.claims.TokenUse != use {
 			return nil, errBadToken(use)
 		}
 		c = copyClaims(e.claims)
@@ -379,13 +388,25 @@ func (i *Issuer) DiscoveryDocument(ctx context.Context, t *actas.Tenant) (*Disco
 	if err != nil {
 		return nil, err
 	}
+	return discovery(i.Issuer(t), discoveryAlgs(ks, i.now())), nil
+}
+
+// discoveryAlgs returns the algorithms of the ID-token keys published at
+// now, in key order.
+func discoveryAlgs(ks *keySet, now time.Time) []string {
 	var algs []string
-	for _, k := range ks.published(i.now()) {
-		if k.Use == actas.KeyUseID && !contains(algs, k.Alg) {
+	for i := range ks.keys {
+		k := ks.keys[i].meta
+		if ks.keys[i].publishedAt(now) && k.Use == actas.KeyUseID && !contains(algs, k.Alg) {
 			algs = append(algs, k.Alg)
 		}
 	}
-	iss := i.Issuer(t)
+	return algs
+}
+
+// discovery is the discovery document of issuer iss whose ID tokens are
+// signed with algs.
+func discovery(iss string, algs []string) *Discovery {
 	return &Discovery{
 		Issuer:                           iss,
 		JWKSURI:                          iss + "/.well-known/jwks.json",
@@ -408,7 +429,7 @@ func (i *Issuer) DiscoveryDocument(ctx context.Context, t *actas.Tenant) (*Disco
 		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post", "none"},
 		ResponseModesSupported:            []string{"query"},
 		AuthorizationResponseISSSupported: true,
-	}, nil
+	}
 }
 
 func contains(list []string, s string) bool {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/actas-dev/actas"
@@ -36,15 +37,67 @@ const keyReloadEvery = time.Second
 
 type keySet struct {
 	loadedAt time.Time
-	keys     []keyEntry
-	stored   []*actas.SigningKey // the keys as stored, less their private halves; keys[i] is stored[i]
-	byKID    map[string]*token.Key
+	keys     []publicKey
+	stored   []*actas.SigningKey // the keys as stored, less their private halves; keys[i].meta is stored[i]
 }
 
-type keyEntry struct {
-	*token.Key  // public only, in a keySet; signer returns it with its private half
+// publicKey is one key of a keySet: its public half kept as the stored
+// DER (an RSA-2048 key is 294 bytes there, about 1.3 KiB parsed), parsed
+// on the first verification with it. JWKS is kept serialised, so a
+// tenant whose tokens are only checked against the verified-token cache
+// (seen.go) never keeps a parsed key.
+type publicKey struct {
+	meta        *actas.SigningKey
+	der         []byte
 	retireUntil time.Time
 	withdrawn   bool // withdrawn as compromised: never signs, never trusted (keywithdraw.go)
+	parsed      atomic.Pointer[token.Key]
+}
+
+// public returns the parsed key, parsing it if keep is set and it was
+// not; without keep a key not parsed yet is parsed and not kept.
+func (k *publicKey) public(keep bool) (*token.Key, error) {
+	if p := k.parsed.Load(); p != nil {
+		return p, nil
+	}
+	sk := *k.meta
+	sk.PublicDER = k.der
+	p, err := token.PublicKey(&sk)
+	if err != nil {
+		return nil, err
+	}
+	if keep {
+		k.parsed.Store(p)
+	}
+	return p, nil
+}
+
+// find returns the key kid of the set, or nil.
+func (ks *keySet) find(kid string) *publicKey {
+	for i := range ks.keys {
+		if ks.keys[i].meta.KID == kid {
+			return &ks.keys[i]
+		}
+	}
+	return nil
+}
+
+// key returns the public key kid of the set, parsed. A tenant has a
+// handful of keys, so a scan is as fast as a map and costs no memory.
+func (ks *keySet) key(kid string) (*token.Key, bool) {
+	for i := range ks.keys {
+		if ks.keys[i].meta.KID == kid {
+			p, err := ks.keys[i].public(true)
+			return p, err == nil
+		}
+	}
+	return nil, false
+}
+
+// keyEntry is a signing key with its private half (keyring.signer).
+type keyEntry struct {
+	*token.Key
+	retireUntil time.Time
 }
 
 func newKeyring(s actas.Store, sealer *token.Sealer, cache *tenantCache, size int) *keyring {
@@ -78,33 +131,31 @@ func (kr *keyring) reloadFor(ctx context.Context, tenantID, kid string, now time
 	if err != nil {
 		return nil, false
 	}
-	_, ok := ks.byKID[kid]
-	return ks, ok
+	return ks, ks.find(kid) != nil
 }
 
-// load reads the tenant's keys and parses their public halves; no master
-// key is needed.
+// load reads the tenant's keys; their public halves are parsed when
+// first needed, and no master key is needed.
 func (kr *keyring) load(ctx context.Context, tenantID string, now time.Time) (*keySet, error) {
 	v := kr.cache.version() // read before the keys: they are at least this new
 	stored, err := kr.store.SigningKeys(ctx, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("load signing keys: %w", err)
 	}
-	ks := &keySet{loadedAt: now, byKID: make(map[string]*token.Key, len(stored))}
-	for _, sk := range stored {
-		k, err := token.PublicKey(sk)
-		if err != nil {
-			return nil, fmt.Errorf("load signing key %s: %w", sk.KID, err)
-		}
-		meta := *sk
-		meta.PrivateEnc, meta.PublicDER = nil, nil // parsed in k; the private half is read again to sign
-		ks.stored = append(ks.stored, &meta)
-		ks.keys = append(ks.keys, keyEntry{Key: k, retireUntil: sk.RetireUntil,
-			withdrawn: sk.State == actas.KeyWithdrawn})
-		ks.byKID[k.KID] = k
+	ks := &keySet{loadedAt: now, keys: make([]publicKey, len(stored)), stored: make([]*actas.SigningKey, len(stored))}
+	metas := make([]actas.SigningKey, len(stored)) // one allocation for all
+	for n, sk := range stored {
+		meta := &metas[n]
+		*meta = *sk
+		// The private half is read again to sign; the tenant id is the
+		// one string of the cache's.
+		meta.PrivateEnc, meta.PublicDER, meta.TenantID = nil, nil, tenantID
+		ks.stored[n] = meta
+		ks.keys[n] = publicKey{meta: meta, der: sk.PublicDER, retireUntil: sk.RetireUntil,
+			withdrawn: sk.State == actas.KeyWithdrawn}
 	}
 	kr.cache.put(tenantID, v, func(st *tenantState) {
-		st.keys, st.jwks, st.disco = ks, nil, nil
+		st.keys, st.jwks = ks, nil
 	})
 	return ks, nil
 }
@@ -130,18 +181,11 @@ func (kr *keyring) signer(ctx context.Context, tenantID string, ks *keySet, use,
 	if best == nil {
 		return nil, fmt.Errorf("no %s signing key for %s tokens", alg, use)
 	}
-	var e keyEntry
-	for i := range ks.stored {
-		if ks.stored[i] == best {
-			e = ks.keys[i]
-		}
-	}
 	priv, err := kr.private(ctx, tenantID, best.KID)
 	if err != nil {
 		return nil, err
 	}
-	e.Key = priv
-	return &e, nil
+	return &keyEntry{Key: priv, retireUntil: best.RetireUntil}, nil
 }
 
 // private returns the key kid of the tenant with its private half.
@@ -188,16 +232,21 @@ func (kr *keyring) cachedPrivate(kid string) *token.Key {
 	return nil
 }
 
-// published returns the keys to publish in JWKS at now: every key except
-// retired ones past RetireUntil and withdrawn ones.
-func (ks *keySet) published(now time.Time) []*token.Key {
+// published returns the keys to publish in JWKS at now, parsed: every
+// key except retired ones past RetireUntil and withdrawn ones. Keys not
+// parsed yet are parsed for the caller and not kept.
+func (ks *keySet) published(now time.Time) ([]*token.Key, error) {
 	out := make([]*token.Key, 0, len(ks.keys))
 	for i := range ks.keys {
 		if ks.keys[i].publishedAt(now) {
-			out = append(out, ks.keys[i].Key)
+			p, err := ks.keys[i].public(false)
+			if err != nil {
+				return nil, fmt.Errorf("load signing key %s: %w", ks.keys[i].meta.KID, err)
+			}
+			out = append(out, p)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // publishedUntil returns when the set of keys published at now next
@@ -214,7 +263,7 @@ func (ks *keySet) publishedUntil(now time.Time) time.Time {
 	return until
 }
 
-func (k *keyEntry) publishedAt(now time.Time) bool {
+func (k *publicKey) publishedAt(now time.Time) bool {
 	return !k.withdrawn && (k.retireUntil.IsZero() || k.retireUntil.After(now))
 }
 
@@ -227,7 +276,7 @@ func (k *keyEntry) publishedAt(now time.Time) bool {
 func (ks *keySet) trusted(kid string, now time.Time, allowExpired bool) bool {
 	for i := range ks.keys {
 		k := &ks.keys[i]
-		if k.KID != kid {
+		if k.meta.KID != kid {
 			continue
 		}
 		return k.publishedAt(now) || (allowExpired && !k.withdrawn)

@@ -64,7 +64,7 @@ func TestSeenClaimsEqualParsed(t *testing.T) {
 					t.Fatalf("%s token not recorded at minting", tc.use)
 				}
 				parsed, key, err := token.Parse(tc.raw, func(kid string) (*token.Key, bool) {
-					k, ok := ks.byKID[kid]
+					k, ok := ks.key(kid)
 					if !ok || k.Use != tc.use {
 						return nil, false
 					}

@@ -58,7 +58,6 @@ type tenantState struct {
 	tenant  *actas.Tenant
 	keys    *keySet
 	jwks    *Document
-	disco   *Document
 }
 
 type apiKeyEntry struct {
@@ -139,7 +138,7 @@ func (c *tenantCache) resetLocked(st *tenantState, v int64) {
 	if st.tenant != nil {
 		delete(c.byPool, st.tenant.UserPoolID)
 	}
-	st.tenant, st.keys, st.jwks, st.disco = nil, nil, nil, nil
+	st.tenant, st.keys, st.jwks = nil, nil, nil
 	st.changed = max(st.changed, v)
 }
 

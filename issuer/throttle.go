@@ -392,6 +392,13 @@ func (r *reservation) settle(fn func(int, *throttleEntry, throttleKey)) {
 			fn(n, e, r.keys[n])
 		}
 		e.notify()
+		if e.inflight == 0 && e.waiting == 0 && e.failures == 0 && e.gen == 0 && e.until.IsZero() {
+			// Never counted a failure: made again it is the same entry, so
+			// it need not take memory (a key per tenant, user and address
+			// of every successful sign-in) until the bound evicts it.
+			t.lru.Remove(e.elem)
+			delete(t.m, e.key)
+		}
 	}
 }
 
