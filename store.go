@@ -109,6 +109,10 @@ type SessionStore interface {
 	// SessionByRefreshToken finds the refresh token with this hash, in any
 	// generation, and its session.
 	SessionByRefreshToken(ctx context.Context, hash []byte) (*Session, *RefreshToken, error)
+	// RefreshLookup is SessionByRefreshToken that also returns the
+	// session's user, read with them in one query: the read of a
+	// refresh. ErrNotFound if any of the three is missing.
+	RefreshLookup(ctx context.Context, hash []byte) (*Session, *RefreshToken, *User, error)
 	Sessions(ctx context.Context, f SessionFilter) ([]*Session, error)
 	// UpdateSession reads, modifies and writes a session atomically, and
 	// stores the refresh token fn returns, if any, in the same
@@ -116,6 +120,16 @@ type SessionStore interface {
 	// fn sees the session as the previous one left it. If fn returns an
 	// error nothing is written and that error is returned.
 	UpdateSession(ctx context.Context, id string, fn func(*Session) (*RefreshToken, error)) (*Session, error)
+	// AdvanceSession is the write of a refresh's common case, a
+	// compare-and-set in one statement where UpdateSession reads, calls
+	// back and writes. If, when the write runs, session id is unrevoked,
+	// refreshable, expires after at and is at refresh generation gen, it
+	// sets LastRefreshAt to at and, with next (which must be of generation
+	// gen+1), rotates: RefreshGeneration becomes next.Generation,
+	// RotatedAt at, and next is stored, atomically and durably. It
+	// reports whether it wrote; false (nothing written, no error) for a
+	// session that is not so or does not exist.
+	AdvanceSession(ctx context.Context, id string, gen int, at time.Time, next *RefreshToken) (bool, error)
 	// RevokeSessions revokes, atomically, every unrevoked session matching
 	// q and every unrevoked session descending from one of them (through
 	// ParentID), and appends a Revocation for each. It returns the

@@ -6,10 +6,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/internal/cputime"
 	"github.com/actas-dev/actas/issuer"
 	"github.com/actas-dev/actas/password"
 	"github.com/actas-dev/actas/sqlite"
@@ -27,6 +29,9 @@ type benchEnv struct {
 	iss    *issuer.Issuer
 	client *issuer.Client
 	first  *issuer.Result
+	db     *sqlite.DB
+	sealer *token.Sealer
+	key    string // the tenant's API key
 }
 
 func newBenchEnv(b *testing.B, alg string) *benchEnv { return newBenchEnvHash(b, alg, cheap) }
@@ -64,7 +69,7 @@ func newBenchEnvHash(b *testing.B, alg string, hp password.Params) *benchEnv {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return &benchEnv{iss: iss, client: c, first: res}
+	return &benchEnv{iss: iss, client: c, first: res, db: db, sealer: sealer, key: key}
 }
 
 // signCost measures one signature with alg, as the issuer signs.
@@ -110,6 +115,7 @@ func BenchmarkRefresh(b *testing.B) {
 			req := issuer.RefreshRequest{RefreshToken: e.first.RefreshToken, AccessToken: e.first.AccessToken}
 			b.ReportAllocs()
 			b.ResetTimer()
+			defer cputime.PerOp(b)()
 			start := time.Now()
 			for b.Loop() {
 				if _, err := e.iss.Refresh(b.Context(), e.client, req); err != nil {
@@ -138,6 +144,7 @@ func BenchmarkRefreshParallel(b *testing.B) {
 			}
 			b.SetParallelism(8)
 			b.ResetTimer()
+			defer cputime.PerOp(b)()
 			start := time.Now()
 			var next atomicCounter
 			b.RunParallel(func(pb *testing.PB) {
@@ -185,6 +192,7 @@ func BenchmarkExpire(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer cputime.PerOp(b)()
 	i := 0
 	for b.Loop() {
 		r := sessions[i%len(sessions)] // past len: idempotent repeats
@@ -194,6 +202,71 @@ func BenchmarkExpire(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkExpireParallel is the expire scenario of scripts/bench.sh: 32
+// concurrent logouts of distinct sessions whose tokens this issuer has
+// never seen (they were issued by another replica on the same database,
+// as the bench tool signs its own), so each expire verifies two RS256
+// signatures. Run it with a fixed count (-benchtime=2000x): it signs in
+// b.N sessions first.
+func BenchmarkExpireParallel(b *testing.B) {
+	e := newBenchEnv(b, actas.AlgRS256)
+	sessions := signInMany(b, e, b.N)
+	b.SetParallelism(16)
+	b.ReportAllocs()
+	b.ResetTimer()
+	defer cputime.PerOp(b)()
+	var next atomicCounter
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			r := sessions[(next.add()-1)%len(sessions)]
+			if _, err := e.iss.Expire(b.Context(), e.client, issuer.ExpireRequest{HeaderAccessToken: r.AccessToken,
+				AccessToken: r.AccessToken, IDToken: r.IDToken, RefreshToken: r.RefreshToken}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// signInMany signs in n sessions of alice on another issuer of e's
+// database (a second replica), concurrently, so that e.iss has seen none
+// of their tokens.
+func signInMany(b *testing.B, e *benchEnv, n int) []*issuer.Result {
+	b.Helper()
+	other := issuer.New(issuer.Config{Store: e.db, Sealer: e.sealer, Hasher: password.NewHasher(cheap, 4, 1000, time.Minute),
+		PublicURL: "http://127.0.0.1:8080"})
+	if err := other.Start(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	c, err := other.Authenticate(b.Context(), e.key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := make([]*issuer.Result, n)
+	var (
+		wg   sync.WaitGroup
+		next atomicCounter
+		fail atomic.Value
+	)
+	for range 16 {
+		wg.Go(func() {
+			for i := next.add() - 1; i < n; i = next.add() - 1 {
+				r, err := other.SignIn(b.Context(), c, issuer.SignInRequest{Username: "alice", Password: "correct horse battery", IP: "127.0.0.1"})
+				if err != nil {
+					fail.Store(err)
+					return
+				}
+				out[i] = r
+			}
+		})
+	}
+	wg.Wait()
+	if err, _ := fail.Load().(error); err != nil {
+		b.Fatal(err)
+	}
+	return out
 }
 
 // BenchmarkRevoked is the in-memory revocation lookup every verification

@@ -237,7 +237,10 @@ func (i *Issuer) Refresh(ctx context.Context, c *Client, r RefreshRequest) (*Res
 		return nil, errBadRefresh
 	}
 	now := i.now()
-	s, rt, err := i.store.SessionByRefreshToken(ctx, hashSecret(r.RefreshToken))
+	// The session, the token's generation and the user in one read; a
+	// user who is gone takes the session with it (DeleteUser), so either
+	// is a refresh token that no longer exists.
+	s, rt, u, err := i.store.RefreshLookup(ctx, hashSecret(r.RefreshToken))
 	switch {
 	case errors.Is(err, actas.ErrNotFound):
 		return nil, errBadRefresh
@@ -265,47 +268,65 @@ func (i *Issuer) Refresh(ctx context.Context, c *Client, r RefreshRequest) (*Res
 	if err != nil {
 		return nil, err
 	}
-	u, err := i.store.User(ctx, t.ID, s.UserID)
-	if errors.Is(err, actas.ErrNotFound) {
-		return nil, errBadRefresh
-	} else if err != nil {
-		return nil, wrap("refresh", err)
-	}
 	if !u.Active() {
 		return nil, errUserDisabled
 	}
 
 	rotate := t.Settings.RefreshRotation
 	grace := t.Settings.RotationGrace.D()
-	var newRefresh string
-	retry := false
-	updated, err := i.store.UpdateSession(ctx, s.ID, func(s *actas.Session) (*actas.RefreshToken, error) {
-		if err := refreshable(s, now); err != nil {
-			return nil, err
+	var (
+		newRefresh string
+		updated    *actas.Session
+		retry      bool
+	)
+	if rt.Generation == s.RefreshGeneration {
+		// The common case, a token of the current generation: one
+		// compare-and-set write, which refuses if a revocation, a
+		// rotation or expiry got in since the read. Then the general path
+		// below decides with the session as it is now.
+		var nrt *actas.RefreshToken
+		if rotate {
+			newRefresh, nrt = i.successorToken(s.ID, s.RefreshGeneration+1, r.RefreshToken, now)
 		}
-		newRefresh, retry = "", false
-		s.LastRefreshAt = now
-		switch {
-		case rt.Generation == s.RefreshGeneration:
-			if !rotate {
-				return nil, nil
+		ok, err := i.store.AdvanceSession(ctx, s.ID, rt.Generation, now, nrt)
+		if err != nil {
+			return nil, wrap("refresh", err)
+		}
+		if ok {
+			updated = advancedSession(s, now, nrt)
+		} else {
+			newRefresh = ""
+		}
+	}
+	if updated == nil {
+		updated, err = i.store.UpdateSession(ctx, s.ID, func(s *actas.Session) (*actas.RefreshToken, error) {
+			if err := refreshable(s, now); err != nil {
+				return nil, err
 			}
-			// Advance: the successor becomes the one live token.
-			gen := s.RefreshGeneration + 1
-			s.RefreshGeneration, s.RotatedAt = gen, now
-			var nrt *actas.RefreshToken
-			newRefresh, nrt = i.successorToken(s.ID, gen, r.RefreshToken, now)
-			return nrt, nil
-		case rt.Generation == s.RefreshGeneration-1 && now.Sub(s.RotatedAt) <= grace:
-			// A retry (or a concurrent refresh) of the previous token: the
-			// same successor the first one got, nothing new stored.
-			newRefresh, _ = i.successorToken(s.ID, s.RefreshGeneration, r.RefreshToken, now)
-			retry = true
-			return nil, nil
-		default:
-			return nil, errReuse
-		}
-	})
+			newRefresh, retry = "", false
+			s.LastRefreshAt = now
+			switch {
+			case rt.Generation == s.RefreshGeneration:
+				if !rotate {
+					return nil, nil
+				}
+				// Advance: the successor becomes the one live token.
+				gen := s.RefreshGeneration + 1
+				s.RefreshGeneration, s.RotatedAt = gen, now
+				var nrt *actas.RefreshToken
+				newRefresh, nrt = i.successorToken(s.ID, gen, r.RefreshToken, now)
+				return nrt, nil
+			case rt.Generation == s.RefreshGeneration-1 && now.Sub(s.RotatedAt) <= grace:
+				// A retry (or a concurrent refresh) of the previous token: the
+				// same successor the first one got, nothing new stored.
+				newRefresh, _ = i.successorToken(s.ID, s.RefreshGeneration, r.RefreshToken, now)
+				retry = true
+				return nil, nil
+			default:
+				return nil, errReuse
+			}
+		})
+	}
 	if err == nil && retry {
 		// The successor is derived under the master key; had that key
 		// changed since the token advanced, the one derived now would not
@@ -343,6 +364,21 @@ func (i *Issuer) Refresh(ctx context.Context, c *Client, r RefreshRequest) (*Res
 		res.RefreshToken = newRefresh
 	}
 	return res, nil
+}
+
+// advancedSession is s, read before a successful AdvanceSession(s.ID,
+// gen, now, next), as the write left it and a read would return it (times
+// in milliseconds, UTC). The write changed nothing else: refreshes are
+// the only updates of a session but its revocation, which the write
+// excludes.
+func advancedSession(s *actas.Session, now time.Time, next *actas.RefreshToken) *actas.Session {
+	c := *s
+	at := time.UnixMilli(now.UnixMilli()).UTC()
+	c.LastRefreshAt = at
+	if next != nil {
+		c.RefreshGeneration, c.RotatedAt = next.Generation, at
+	}
+	return &c
 }
 
 func refreshable(s *actas.Session, now time.Time) error {

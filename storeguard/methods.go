@@ -111,12 +111,29 @@ func (g *Guard) SessionByRefreshToken(ctx context.Context, hash []byte) (*actas.
 	return p.s, p.rt, err
 }
 
+func (g *Guard) RefreshLookup(ctx context.Context, hash []byte) (*actas.Session, *actas.RefreshToken, *actas.User, error) {
+	type triple struct {
+		s  *actas.Session
+		rt *actas.RefreshToken
+		u  *actas.User
+	}
+	t, err := call(g, ctx, func(ctx context.Context) (triple, error) {
+		s, rt, u, err := g.Store.RefreshLookup(ctx, hash)
+		return triple{s, rt, u}, err
+	})
+	return t.s, t.rt, t.u, err
+}
+
 func (g *Guard) Sessions(ctx context.Context, f actas.SessionFilter) ([]*actas.Session, error) {
 	return call(g, ctx, func(ctx context.Context) ([]*actas.Session, error) { return g.Store.Sessions(ctx, f) })
 }
 
 func (g *Guard) UpdateSession(ctx context.Context, id string, fn func(*actas.Session) (*actas.RefreshToken, error)) (*actas.Session, error) {
 	return call(g, ctx, func(ctx context.Context) (*actas.Session, error) { return g.Store.UpdateSession(ctx, id, fn) })
+}
+
+func (g *Guard) AdvanceSession(ctx context.Context, id string, gen int, at time.Time, next *actas.RefreshToken) (bool, error) {
+	return call(g, ctx, func(ctx context.Context) (bool, error) { return g.Store.AdvanceSession(ctx, id, gen, at, next) })
 }
 
 func (g *Guard) RevokeSessions(ctx context.Context, q actas.RevokeQuery, at time.Time, reason string) ([]*actas.Session, error) {

@@ -24,6 +24,8 @@ var sessionTests = []test{
 	{"ConcurrentUpdates", testSessionConcurrentUpdates},
 	{"RacingRotations", testSessionRacingRotations},
 	{"ChildOfRevokedParent", testSessionChildOfRevokedParent},
+	{"RefreshLookup", testRefreshLookup},
+	{"Advance", testSessionAdvance},
 }
 
 // testSessionChildOfRevokedParent: an impersonation session cannot be

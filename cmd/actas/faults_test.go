@@ -59,6 +59,13 @@ func (f *faultStore) UpdateSession(ctx context.Context, id string, fn func(*acta
 	return f.Store.UpdateSession(ctx, id, fn)
 }
 
+func (f *faultStore) AdvanceSession(ctx context.Context, id string, gen int, at time.Time, next *actas.RefreshToken) (bool, error) {
+	if err := f.fail(ctx, "advance session", true); err != nil {
+		return false, err
+	}
+	return f.Store.AdvanceSession(ctx, id, gen, at, next)
+}
+
 func (f *faultStore) RevokeSessions(ctx context.Context, q actas.RevokeQuery, at time.Time, reason string) ([]*actas.Session, error) {
 	if err := f.fail(ctx, "revoke sessions", true); err != nil {
 		return nil, err
@@ -100,6 +107,13 @@ func (f *faultStore) SessionByRefreshToken(ctx context.Context, hash []byte) (*a
 		return nil, nil, err
 	}
 	return f.Store.SessionByRefreshToken(ctx, hash)
+}
+
+func (f *faultStore) RefreshLookup(ctx context.Context, hash []byte) (*actas.Session, *actas.RefreshToken, *actas.User, error) {
+	if err := f.fail(ctx, "refresh lookup", false); err != nil {
+		return nil, nil, nil, err
+	}
+	return f.Store.RefreshLookup(ctx, hash)
 }
 
 func (f *faultStore) UserByUsername(ctx context.Context, tenantID, username string) (*actas.User, error) {

@@ -24,24 +24,39 @@ var UserInsertCols = append([]string{"id", "tenant_id", "username", "username_ke
 // the prefix searched for.
 func SearchKey(s string) string { return strings.ToLower(s) }
 
+// UserRow holds the columns of UserCols while they are scanned.
+type UserRow struct {
+	u                actas.User
+	groups           string
+	created, updated int64
+}
+
+// Dest returns the scan destinations of UserCols.
+func (r *UserRow) Dest() []any {
+	u := &r.u
+	return []any{&u.ID, &u.TenantID, &u.Username, &u.Email, &u.EmailVerified, &u.PasswordHash, &u.Status,
+		&u.MustChangePassword, &r.groups, &r.created, &r.updated,
+		&u.FirstName, &u.LastName, &u.FriendlyName, &u.Company, &u.Country, &u.Contact, &u.Phone}
+}
+
+// User returns the scanned user.
+func (r *UserRow) User() (*actas.User, error) {
+	u := r.u
+	var err error
+	if u.Groups, err = DecodeList(r.groups); err != nil {
+		return nil, err
+	}
+	u.CreatedAt, u.UpdatedAt = FromMS(r.created), FromMS(r.updated)
+	return &u, nil
+}
+
 // ScanUser scans a row of UserCols.
 func ScanUser(row Scanner) (*actas.User, error) {
-	var (
-		u                actas.User
-		groups           string
-		created, updated int64
-	)
-	if err := row.Scan(&u.ID, &u.TenantID, &u.Username, &u.Email, &u.EmailVerified, &u.PasswordHash, &u.Status,
-		&u.MustChangePassword, &groups, &created, &updated,
-		&u.FirstName, &u.LastName, &u.FriendlyName, &u.Company, &u.Country, &u.Contact, &u.Phone); err != nil {
+	var r UserRow
+	if err := row.Scan(r.Dest()...); err != nil {
 		return nil, err
 	}
-	var err error
-	if u.Groups, err = DecodeList(groups); err != nil {
-		return nil, err
-	}
-	u.CreatedAt, u.UpdatedAt = FromMS(created), FromMS(updated)
-	return &u, nil
+	return r.User()
 }
 
 // UserWriteArgs returns the values of UserWriteCols for u.
