@@ -324,7 +324,7 @@ func (db *DB) revokeSessionsFn(q actas.RevokeQuery) (func(ctx context.Context, t
 
 	return func(ctx context.Context, tx pgx.Tx, at time.Time, reason string) ([]*actas.Session, error) {
 		var out []*actas.Session
-		err := func() error {
+		err := func() (err error) {
 			// Lock the matching sessions first, in id order. A child being
 			// created under one of them holds FOR SHARE on it until it
 			// commits; once these locks are held, every child that will
@@ -336,27 +336,38 @@ func (db *DB) revokeSessionsFn(q actas.RevokeQuery) (func(ctx context.Context, t
 			if wholeTenant {
 				live = " AND revoked_at = 0"
 			}
-			direct, err := queryIDs(ctx, tx, `SELECT id FROM sessions WHERE `+match+live+
-				` ORDER BY id COLLATE "C" FOR NO KEY UPDATE`, a...)
-			if err != nil {
-				return err
-			}
+			lockQ := `SELECT id FROM sessions WHERE ` + match + live + ` ORDER BY id COLLATE "C" FOR NO KEY UPDATE`
+			updateQ := `UPDATE sessions SET revoked_at = ` + atP + `, revoke_reason = ` + reasonP + `
+			WHERE revoked_at = 0 AND ` + match + ` RETURNING ` + sessionCols
 			var desc []string
-			if !wholeTenant {
-				if desc, err = lockDescendants(ctx, tx, q.TenantID, direct); err != nil {
+			if q.SessionID != "" && !wholeTenant {
+				// One session (a logout): its id is known before it is
+				// locked, so the lock, the lock of its children (read after
+				// it, by a later statement with a fresh snapshot) and its
+				// revocation go in one round trip.
+				if out, desc, err = revokeOne(ctx, tx, q, lockQ, updateQ, a, at, reason); err != nil {
+					return err
+				}
+			} else {
+				direct, err := queryIDs(ctx, tx, lockQ, a...)
+				if err != nil {
+					return err
+				}
+				if !wholeTenant {
+					if desc, err = lockDescendants(ctx, tx, q.TenantID, direct, nil); err != nil {
+						return err
+					}
+				}
+				rows, err := tx.Query(ctx, updateQ, append(a, ms(at), reason)...)
+				if err != nil {
+					return err
+				}
+				if out, err = collect(rows, sqlrow.ScanSession); err != nil {
 					return err
 				}
 			}
-			rows, err := tx.Query(ctx, `UPDATE sessions SET revoked_at = `+atP+`, revoke_reason = `+reasonP+`
-			WHERE revoked_at = 0 AND `+match+` RETURNING `+sessionCols, append(a, ms(at), reason)...)
-			if err != nil {
-				return err
-			}
-			if out, err = collect(rows, sqlrow.ScanSession); err != nil {
-				return err
-			}
 			if len(desc) > 0 {
-				rows, err = tx.Query(ctx, `UPDATE sessions SET revoked_at = $1, revoke_reason = $2
+				rows, err := tx.Query(ctx, `UPDATE sessions SET revoked_at = $1, revoke_reason = $2
 				WHERE revoked_at = 0 AND id = ANY($3) RETURNING `+sessionCols,
 					ms(at), actas.ReasonParentRevoked, desc)
 				if err != nil {
@@ -389,8 +400,10 @@ func (db *DB) revokeSessionsFn(q actas.RevokeQuery) (func(ctx context.Context, t
 const childrenQuery = `SELECT id FROM sessions WHERE parent_id = ANY($1) AND tenant_id = $2
 	ORDER BY id COLLATE "C" FOR NO KEY UPDATE`
 
-func lockDescendants(ctx context.Context, tx pgx.Tx, tenantID string, ids []string) ([]string, error) {
-	visited := make(map[string]bool, len(ids))
+func lockDescendants(ctx context.Context, tx pgx.Tx, tenantID string, ids []string, visited map[string]bool) ([]string, error) {
+	if visited == nil {
+		visited = make(map[string]bool, len(ids))
+	}
 	for _, id := range ids {
 		visited[id] = true
 	}
@@ -400,16 +413,77 @@ func lockDescendants(ctx context.Context, tx pgx.Tx, tenantID string, ids []stri
 		if err != nil {
 			return nil, err
 		}
-		level = level[:0:0]
-		for _, id := range children {
-			if !visited[id] {
-				visited[id] = true
-				level = append(level, id)
-				desc = append(desc, id)
-			}
-		}
+		level = newIDs(children, visited)
+		desc = append(desc, level...)
 	}
 	return desc, nil
+}
+
+// newIDs returns the ids not yet visited, marking them visited.
+func newIDs(ids []string, visited map[string]bool) []string {
+	var out []string
+	for _, id := range ids {
+		if !visited[id] {
+			visited[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// revokeOne is the start of RevokeSessions for a query naming one
+// session: one batch locks the session (lockQ), then its children
+// (childrenQuery), then revokes it (updateQ, returning what it revoked);
+// the walk continues below the children, if any, as lockDescendants
+// does. desc is every descendant found, locked, not yet revoked.
+func revokeOne(ctx context.Context, tx pgx.Tx, q actas.RevokeQuery, lockQ, updateQ string, a args, at time.Time, reason string) (out []*actas.Session, desc []string, err error) {
+	b := &pgx.Batch{}
+	b.Queue(lockQ, a...)
+	b.Queue(childrenQuery, []string{q.SessionID}, q.TenantID)
+	b.Queue(updateQ, append(a, ms(at), reason)...)
+	br := tx.SendBatch(ctx, b)
+	direct, children, out, err := func() ([]string, []string, []*actas.Session, error) {
+		direct, err := collectIDs(br)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		children, err := collectIDs(br)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		rows, err := br.Query()
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		out, err := collect(rows, sqlrow.ScanSession)
+		return direct, children, out, err
+	}()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil || len(direct) == 0 {
+		// No session matched (another tenant's, or gone): its children,
+		// locked for nothing, stay as they are.
+		return out, nil, err
+	}
+	visited := map[string]bool{}
+	for _, id := range direct {
+		visited[id] = true
+	}
+	desc = newIDs(children, visited)
+	more, err := lockDescendants(ctx, tx, q.TenantID, desc, visited)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, append(desc, more...), nil
+}
+
+func collectIDs(br pgx.BatchResults) ([]string, error) {
+	rows, err := br.Query()
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 func queryIDs(ctx context.Context, tx pgx.Tx, query string, args ...any) ([]string, error) {
