@@ -23,6 +23,10 @@
 // (the row lock of an UPDATE that changes no key, which unlike FOR UPDATE
 // does not block inserting rows that refer to the locked one) and hold it
 // to the commit, so updaters of one record on any replica are serialised.
+// UpdateSession, on every refresh, is optimistic first: it writes in one
+// statement that applies only if the row still holds what fn was given
+// (a compare-and-swap of the whole row), reruns fn on the current row
+// when it does not, and takes the row lock after a few lost rounds.
 // RevokeSessions locks the sessions it will revoke in id order before
 // changing them. Transactions failing with a serialization failure or a
 // deadlock are retried. Revocation sequence numbers come from a one-row

@@ -77,7 +77,11 @@ type DB struct {
 // The pool holds at most 4×GOMAXPROCS connections unless the DSN sets
 // pool_max_conns; connect_timeout defaults to 2 s and statement_timeout
 // to 15 s. Any other libpq/pgx parameter of the DSN applies as usual.
-func Open(ctx context.Context, dsn string) (*DB, error) {
+func Open(ctx context.Context, dsn string) (*DB, error) { return open(ctx, dsn, nil) }
+
+// open is Open with a hook that may adjust the pool's configuration (the
+// benchmarks count statements with a tracer).
+func open(ctx context.Context, dsn string, adjust func(*pgxpool.Config)) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		// pgx's message can quote the DSN; it redacts the password.
@@ -95,6 +99,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	}
 	if _, ok := rp["application_name"]; !ok {
 		rp["application_name"] = "actas"
+	}
+	if adjust != nil {
+		adjust(cfg)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

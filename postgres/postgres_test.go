@@ -21,7 +21,7 @@ import (
 )
 
 // testDSN returns the DSN of the test database or skips the test.
-func testDSN(t *testing.T) string {
+func testDSN(t testing.TB) string {
 	t.Helper()
 	dsn := os.Getenv("ACTAS_TEST_POSTGRES")
 	if dsn == "" {
@@ -33,7 +33,7 @@ func testDSN(t *testing.T) string {
 // freshSchema creates an empty schema, dropped when the test ends, and
 // returns a DSN whose search_path is that schema: a new database per
 // test costs far more than a schema.
-func freshSchema(t *testing.T) string {
+func freshSchema(t testing.TB) string {
 	t.Helper()
 	dsn := testDSN(t)
 	b := make([]byte, 8)
@@ -65,7 +65,7 @@ func freshSchema(t *testing.T) string {
 	return withParam(t, dsn, "search_path", schema)
 }
 
-func withParam(t *testing.T, dsn, k, v string) string {
+func withParam(t testing.TB, dsn, k, v string) string {
 	t.Helper()
 	u, err := url.Parse(dsn)
 	if err != nil {

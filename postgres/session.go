@@ -136,13 +136,104 @@ func (db *DB) Sessions(ctx context.Context, f actas.SessionFilter) ([]*actas.Ses
 	return out, wrap("sessions", err)
 }
 
-// UpdateSession reads, modifies and writes a session in one transaction,
-// storing the refresh token fn returns. SELECT … FOR NO KEY UPDATE holds the
-// row lock from the read to the commit, so concurrent updaters, on this
-// replica or another, run one after the other and each fn sees the
-// session as the previous one left it. A change of ID or TenantID by fn
-// is not written.
+// sessionWriteCols are the columns UpdateSession writes, in the order of
+// sqlrow.SessionArgs: every column but id and tenant_id.
+const sessionWriteCols = `user_id, auth_time, expires_at, last_refresh_at, revoked_at, revoke_reason,
+	client_ip, user_agent, refreshable, refresh_generation, rotated_at, impersonator_id, parent_id, reason, created_at`
+
+// sessionUpdateQ writes sqlrow.SessionArgs ($1…$15) to session $16.
+var sessionUpdateQ = `UPDATE sessions SET (` + sessionWriteCols + `) = (` + placeholders(1, 15) + `) WHERE id = $16`
+
+// sessionCASQ is sessionUpdateQ on condition that the row still holds
+// $17…$31, the values fn was given: a compare-and-swap of the whole row.
+var sessionCASQ = sessionUpdateQ + ` AND (` + sessionWriteCols + `) = (` + placeholders(17, 15) + `)`
+
+// sessionCASTokenQ is sessionCASQ storing the refresh token $32…$35 in
+// the same statement, only if the swap happened.
+var sessionCASTokenQ = `WITH u AS (` + sessionCASQ + ` RETURNING 1) INSERT INTO refresh_tokens (` +
+	sqlrow.RefreshTokenCols + `) SELECT $32::bytea, $33::text, $34::integer, $35::bigint FROM u`
+
+// casAttempts is how many optimistic rounds UpdateSession tries before it
+// takes the row lock: each failed round means another updater committed
+// meanwhile, so under sustained contention on one session it falls back
+// to waiting its turn.
+const casAttempts = 3
+
+// UpdateSession reads, modifies and writes a session, storing the
+// refresh token fn returns; concurrent updaters, on this replica or
+// another, run as if one after the other, and each fn sees the session
+// as the previous one left it. A change of ID or TenantID by fn is not
+// written.
+//
+// It is optimistic first: it reads the row (no transaction), runs fn,
+// and writes the result, with the token, in one statement that applies
+// only if the row still holds every value fn was given. A write that
+// finds the row changed writes nothing and the round starts again, fn
+// included, with the row as it is now; one that finds it gone is
+// ErrNotFound. That is two statements and no BEGIN/COMMIT, against the
+// five round trips of a locked read-modify-write. After casAttempts lost
+// rounds it runs the locked transaction (SELECT … FOR NO KEY UPDATE held
+// to the commit), which waits its turn instead of spinning.
 func (db *DB) UpdateSession(ctx context.Context, id string, fn func(*actas.Session) (*actas.RefreshToken, error)) (*actas.Session, error) {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	for range casAttempts {
+		out, ok, err := db.updateSessionCAS(ctx, id, fn)
+		if err != nil && !retryable(err) {
+			return nil, wrap("update session", err)
+		}
+		if err == nil && ok {
+			return out, nil
+		}
+	}
+	return db.updateSessionLocked(ctx, id, fn)
+}
+
+// updateSessionCAS is one optimistic round of UpdateSession; ok is false
+// if the row changed between the read and the write.
+func (db *DB) updateSessionCAS(ctx context.Context, id string, fn func(*actas.Session) (*actas.RefreshToken, error)) (_ *actas.Session, ok bool, _ error) {
+	s, err := sqlrow.ScanSession(db.pool.QueryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = $1`, id))
+	if err != nil {
+		return nil, false, err
+	}
+	was, err := sqlrow.SessionArgs(s)
+	if err != nil {
+		return nil, false, err
+	}
+	origID, origTenant := s.ID, s.TenantID
+	rt, err := fn(s)
+	if err != nil {
+		return nil, false, sqlrow.FnError{Err: err}
+	}
+	a, err := sqlrow.SessionArgs(s)
+	if err != nil {
+		return nil, false, err
+	}
+	a = append(append(a, id), was...)
+	q := sessionCASQ
+	if rt != nil {
+		ra, err := sqlrow.RefreshTokenArgs(id, rt)
+		if err != nil {
+			return nil, false, err
+		}
+		a, q = append(a, ra...), sessionCASTokenQ
+	}
+	tag, err := db.pool.Exec(ctx, q, a...)
+	if err != nil {
+		return nil, false, err
+	}
+	if tag.RowsAffected() == 0 {
+		return nil, false, nil // changed (or deleted) since the read: the next round sees which
+	}
+	// What was written, as a read would return it (times in
+	// milliseconds, UTC): the swap applied to the row fn was given.
+	s.ID, s.TenantID = origID, origTenant
+	return sqlrow.StoredSession(s), true, nil
+}
+
+// updateSessionLocked is UpdateSession as one transaction holding the row
+// lock from the read to the commit.
+func (db *DB) updateSessionLocked(ctx context.Context, id string, fn func(*actas.Session) (*actas.RefreshToken, error)) (*actas.Session, error) {
 	var out *actas.Session
 	err := db.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		s, err := sqlrow.ScanSession(tx.QueryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = $1 FOR NO KEY UPDATE`, id))
@@ -158,10 +249,7 @@ func (db *DB) UpdateSession(ctx context.Context, id string, fn func(*actas.Sessi
 		if err != nil {
 			return err
 		}
-		if err := execOne(ctx, tx, `UPDATE sessions SET user_id = $1, auth_time = $2, expires_at = $3,
-			last_refresh_at = $4, revoked_at = $5, revoke_reason = $6, client_ip = $7, user_agent = $8,
-			refreshable = $9, refresh_generation = $10, rotated_at = $11, impersonator_id = $12, parent_id = $13,
-			reason = $14, created_at = $15 WHERE id = $16`, append(a, id)...); err != nil {
+		if err := execOne(ctx, tx, sessionUpdateQ, append(a, id)...); err != nil {
 			return err
 		}
 		if rt != nil {
@@ -236,7 +324,7 @@ func (db *DB) revokeSessionsFn(q actas.RevokeQuery) (func(ctx context.Context, t
 
 	return func(ctx context.Context, tx pgx.Tx, at time.Time, reason string) ([]*actas.Session, error) {
 		var out []*actas.Session
-		err := func() error {
+		err := func() (err error) {
 			// Lock the matching sessions first, in id order. A child being
 			// created under one of them holds FOR SHARE on it until it
 			// commits; once these locks are held, every child that will
@@ -248,27 +336,38 @@ func (db *DB) revokeSessionsFn(q actas.RevokeQuery) (func(ctx context.Context, t
 			if wholeTenant {
 				live = " AND revoked_at = 0"
 			}
-			direct, err := queryIDs(ctx, tx, `SELECT id FROM sessions WHERE `+match+live+
-				` ORDER BY id COLLATE "C" FOR NO KEY UPDATE`, a...)
-			if err != nil {
-				return err
-			}
+			lockQ := `SELECT id FROM sessions WHERE ` + match + live + ` ORDER BY id COLLATE "C" FOR NO KEY UPDATE`
+			updateQ := `UPDATE sessions SET revoked_at = ` + atP + `, revoke_reason = ` + reasonP + `
+			WHERE revoked_at = 0 AND ` + match + ` RETURNING ` + sessionCols
 			var desc []string
-			if !wholeTenant {
-				if desc, err = lockDescendants(ctx, tx, q.TenantID, direct); err != nil {
+			if q.SessionID != "" && !wholeTenant {
+				// One session (a logout): its id is known before it is
+				// locked, so the lock, the lock of its children (read after
+				// it, by a later statement with a fresh snapshot) and its
+				// revocation go in one round trip.
+				if out, desc, err = revokeOne(ctx, tx, q, lockQ, updateQ, a, at, reason); err != nil {
+					return err
+				}
+			} else {
+				direct, err := queryIDs(ctx, tx, lockQ, a...)
+				if err != nil {
+					return err
+				}
+				if !wholeTenant {
+					if desc, err = lockDescendants(ctx, tx, q.TenantID, direct, nil); err != nil {
+						return err
+					}
+				}
+				rows, err := tx.Query(ctx, updateQ, append(a, ms(at), reason)...)
+				if err != nil {
+					return err
+				}
+				if out, err = collect(rows, sqlrow.ScanSession); err != nil {
 					return err
 				}
 			}
-			rows, err := tx.Query(ctx, `UPDATE sessions SET revoked_at = `+atP+`, revoke_reason = `+reasonP+`
-			WHERE revoked_at = 0 AND `+match+` RETURNING `+sessionCols, append(a, ms(at), reason)...)
-			if err != nil {
-				return err
-			}
-			if out, err = collect(rows, sqlrow.ScanSession); err != nil {
-				return err
-			}
 			if len(desc) > 0 {
-				rows, err = tx.Query(ctx, `UPDATE sessions SET revoked_at = $1, revoke_reason = $2
+				rows, err := tx.Query(ctx, `UPDATE sessions SET revoked_at = $1, revoke_reason = $2
 				WHERE revoked_at = 0 AND id = ANY($3) RETURNING `+sessionCols,
 					ms(at), actas.ReasonParentRevoked, desc)
 				if err != nil {
@@ -301,8 +400,10 @@ func (db *DB) revokeSessionsFn(q actas.RevokeQuery) (func(ctx context.Context, t
 const childrenQuery = `SELECT id FROM sessions WHERE parent_id = ANY($1) AND tenant_id = $2
 	ORDER BY id COLLATE "C" FOR NO KEY UPDATE`
 
-func lockDescendants(ctx context.Context, tx pgx.Tx, tenantID string, ids []string) ([]string, error) {
-	visited := make(map[string]bool, len(ids))
+func lockDescendants(ctx context.Context, tx pgx.Tx, tenantID string, ids []string, visited map[string]bool) ([]string, error) {
+	if visited == nil {
+		visited = make(map[string]bool, len(ids))
+	}
 	for _, id := range ids {
 		visited[id] = true
 	}
@@ -312,16 +413,77 @@ func lockDescendants(ctx context.Context, tx pgx.Tx, tenantID string, ids []stri
 		if err != nil {
 			return nil, err
 		}
-		level = level[:0:0]
-		for _, id := range children {
-			if !visited[id] {
-				visited[id] = true
-				level = append(level, id)
-				desc = append(desc, id)
-			}
-		}
+		level = newIDs(children, visited)
+		desc = append(desc, level...)
 	}
 	return desc, nil
+}
+
+// newIDs returns the ids not yet visited, marking them visited.
+func newIDs(ids []string, visited map[string]bool) []string {
+	var out []string
+	for _, id := range ids {
+		if !visited[id] {
+			visited[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// revokeOne is the start of RevokeSessions for a query naming one
+// session: one batch locks the session (lockQ), then its children
+// (childrenQuery), then revokes it (updateQ, returning what it revoked);
+// the walk continues below the children, if any, as lockDescendants
+// does. desc is every descendant found, locked, not yet revoked.
+func revokeOne(ctx context.Context, tx pgx.Tx, q actas.RevokeQuery, lockQ, updateQ string, a args, at time.Time, reason string) (out []*actas.Session, desc []string, err error) {
+	b := &pgx.Batch{}
+	b.Queue(lockQ, a...)
+	b.Queue(childrenQuery, []string{q.SessionID}, q.TenantID)
+	b.Queue(updateQ, append(a, ms(at), reason)...)
+	br := tx.SendBatch(ctx, b)
+	direct, children, out, err := func() ([]string, []string, []*actas.Session, error) {
+		direct, err := collectIDs(br)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		children, err := collectIDs(br)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		rows, err := br.Query()
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		out, err := collect(rows, sqlrow.ScanSession)
+		return direct, children, out, err
+	}()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil || len(direct) == 0 {
+		// No session matched (another tenant's, or gone): its children,
+		// locked for nothing, stay as they are.
+		return out, nil, err
+	}
+	visited := map[string]bool{}
+	for _, id := range direct {
+		visited[id] = true
+	}
+	desc = newIDs(children, visited)
+	more, err := lockDescendants(ctx, tx, q.TenantID, desc, visited)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, append(desc, more...), nil
+}
+
+func collectIDs(br pgx.BatchResults) ([]string, error) {
+	rows, err := br.Query()
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 func queryIDs(ctx context.Context, tx pgx.Tx, query string, args ...any) ([]string, error) {
@@ -352,24 +514,36 @@ func (db *DB) insertRevocations(ctx context.Context, tx pgx.Tx, rs []*actas.Revo
 	if len(rs) == 0 {
 		return nil
 	}
-	var last int64
-	if err := tx.QueryRow(ctx, `UPDATE revocation_seq SET last = last + $1 WHERE id = 1 RETURNING last`,
-		int64(len(rs))).Scan(&last); err != nil {
-		return err
-	}
+	// One round trip: the counter's UPDATE, then each INSERT numbering
+	// its row from the counter as this transaction left it, then the
+	// notification, pipelined.
 	b := &pgx.Batch{}
+	b.Queue(`UPDATE revocation_seq SET last = last + $1 WHERE id = 1 RETURNING last`, int64(len(rs)))
 	for i, r := range rs {
-		seq := last - int64(len(rs)) + 1 + int64(i)
-		r.Seq = seq
-		b.Queue(`INSERT INTO revocations (`+sqlrow.RevocationCols+`) VALUES ($1, $2, $3, $4, $5)`,
-			append([]any{seq}, sqlrow.RevocationArgs(r)...)...)
+		b.Queue(revocationInsertQ, append([]any{int64(len(rs) - 1 - i)}, sqlrow.RevocationArgs(r)...)...)
 	}
 	if db.notify {
 		// Delivered to listeners when, and only if, this transaction commits.
-		b.Queue(`SELECT pg_notify($1, $2)`, revocationChannel, fmt.Sprint(last))
+		b.Queue(`SELECT pg_notify($1, (SELECT last FROM revocation_seq WHERE id = 1)::text)`, revocationChannel)
 	}
-	return tx.SendBatch(ctx, b).Close()
+	br := tx.SendBatch(ctx, b)
+	var last int64
+	if err := br.QueryRow().Scan(&last); err != nil {
+		_ = br.Close()
+		return err
+	}
+	if err := br.Close(); err != nil {
+		return err
+	}
+	for i, r := range rs {
+		r.Seq = last - int64(len(rs)) + 1 + int64(i)
+	}
+	return nil
 }
+
+// revocationInsertQ inserts one revocation numbered $1 below the counter.
+var revocationInsertQ = `INSERT INTO revocations (` + sqlrow.RevocationCols +
+	`) VALUES ((SELECT last FROM revocation_seq WHERE id = 1) - $1, $2, $3, $4, $5)`
 
 // RevokeToken appends a Revocation for one token id and sets r.Seq.
 func (db *DB) RevokeToken(ctx context.Context, r *actas.Revocation) error {
