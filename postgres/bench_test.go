@@ -6,13 +6,13 @@ import (
 	"crypto/sha256"
 	"errors"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/internal/cputime"
 	"github.com/actas-dev/actas/postgres"
 )
 
@@ -35,12 +35,6 @@ func (c *counter) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQuer
 	c.stmts.Add(1)
 }
 func (c *counter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // benchStore opens a fresh schema with one tenant and one user, and
 // returns the store, its statement counter, the tenant and the user.
@@ -91,7 +85,7 @@ func start(b *testing.B, c *counter) time.Duration {
 	b.SetParallelism(16)
 	c.trips.Store(0)
 	c.stmts.Store(0)
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	b.ResetTimer()
 	return cpu0
 }
@@ -100,7 +94,7 @@ func start(b *testing.B, c *counter) time.Duration {
 // database server), round trips and statements per operation.
 func report(b *testing.B, c *counter, cpu0 time.Duration) {
 	n := float64(b.N)
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/n, "cpu-µs/op")
+	b.ReportMetric(float64((cputime.Process()-cpu0).Microseconds())/n, "cpu-µs/op")
 	b.ReportMetric(float64(c.trips.Load())/n, "trips/op")
 	b.ReportMetric(float64(c.stmts.Load())/n, "stmts/op")
 }

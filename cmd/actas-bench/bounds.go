@@ -10,10 +10,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/actas-dev/actas"
+	"github.com/actas-dev/actas/internal/cputime"
 	"github.com/actas-dev/actas/password"
 	"github.com/actas-dev/actas/token"
 )
@@ -156,10 +156,4 @@ func readProc(pid int) procStat {
 }
 
 // selfCPU is this process's CPU time (the load generator's own cost).
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+func selfCPU() time.Duration { return cputime.Process() }
