@@ -18,6 +18,7 @@ import (
 	"github.com/actas-dev/actas"
 	"github.com/actas-dev/actas/httpapi"
 	"github.com/actas-dev/actas/internal/cputime"
+	"github.com/actas-dev/actas/internal/cputime/benchcpu"
 	"github.com/actas-dev/actas/issuer"
 	"github.com/actas-dev/actas/password"
 	"github.com/actas-dev/actas/sqlite"
@@ -118,7 +119,7 @@ func BenchmarkRefreshHTTP(b *testing.B) {
 			crypto := 2 * signOnce(b, alg).wall
 			b.ReportAllocs()
 			b.ResetTimer()
-			defer cputime.PerOp(b)()
+			defer benchcpu.PerOp(b)()
 			start := time.Now()
 			for b.Loop() {
 				if w := e.do(e.h, http.MethodPost, body); w.Code != http.StatusOK {
@@ -212,7 +213,7 @@ func BenchmarkExpireHTTPParallel(b *testing.B) {
 	b.SetParallelism(16)
 	b.ReportAllocs()
 	b.ResetTimer()
-	defer cputime.PerOp(b)()
+	defer benchcpu.PerOp(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			s := sessions[int(next.Add(1)-1)%len(sessions)]

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/actas-dev/actas"
-	"github.com/actas-dev/actas/internal/cputime"
+	"github.com/actas-dev/actas/internal/cputime/benchcpu"
 	"github.com/actas-dev/actas/issuer"
 	"github.com/actas-dev/actas/password"
 	"github.com/actas-dev/actas/sqlite"
@@ -115,7 +115,7 @@ func BenchmarkRefresh(b *testing.B) {
 			req := issuer.RefreshRequest{RefreshToken: e.first.RefreshToken, AccessToken: e.first.AccessToken}
 			b.ReportAllocs()
 			b.ResetTimer()
-			defer cputime.PerOp(b)()
+			defer benchcpu.PerOp(b)()
 			start := time.Now()
 			for b.Loop() {
 				if _, err := e.iss.Refresh(b.Context(), e.client, req); err != nil {
@@ -144,7 +144,7 @@ func BenchmarkRefreshParallel(b *testing.B) {
 			}
 			b.SetParallelism(8)
 			b.ResetTimer()
-			defer cputime.PerOp(b)()
+			defer benchcpu.PerOp(b)()
 			start := time.Now()
 			var next atomicCounter
 			b.RunParallel(func(pb *testing.PB) {
@@ -192,7 +192,7 @@ func BenchmarkExpire(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	defer cputime.PerOp(b)()
+	defer benchcpu.PerOp(b)()
 	i := 0
 	for b.Loop() {
 		r := sessions[i%len(sessions)] // past len: idempotent repeats
@@ -216,7 +216,7 @@ func BenchmarkExpireParallel(b *testing.B) {
 	b.SetParallelism(16)
 	b.ReportAllocs()
 	b.ResetTimer()
-	defer cputime.PerOp(b)()
+	defer benchcpu.PerOp(b)()
 	var next atomicCounter
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/actas-dev/actas"
-	"github.com/actas-dev/actas/internal/cputime"
+	"github.com/actas-dev/actas/internal/cputime/benchcpu"
 	"github.com/actas-dev/actas/sqlite"
 )
 
@@ -41,7 +41,7 @@ func benchSession(b *testing.B) (*sqlite.DB, *actas.Session, []byte, func(int) [
 // BenchmarkSessionByRefreshToken is the read half of a refresh.
 func BenchmarkSessionByRefreshToken(b *testing.B) {
 	db, _, h, _ := benchSession(b)
-	defer cputime.PerOp(b)()
+	defer benchcpu.PerOp(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if _, _, err := db.SessionByRefreshToken(b.Context(), h); err != nil {
@@ -56,7 +56,7 @@ func BenchmarkSessionByRefreshToken(b *testing.B) {
 func BenchmarkRotate(b *testing.B) {
 	db, s, _, hash := benchSession(b)
 	i := 0
-	defer cputime.PerOp(b)()
+	defer benchcpu.PerOp(b)()
 	for b.Loop() {
 		i++
 		_, err := db.UpdateSession(b.Context(), s.ID, func(x *actas.Session) (*actas.RefreshToken, error) {

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/actas-dev/actas"
-	"github.com/actas-dev/actas/internal/cputime"
+	"github.com/actas-dev/actas/internal/cputime/benchcpu"
 )
 
 // BenchmarkUpdateSessionParallel is the write half of many concurrent
@@ -15,7 +15,7 @@ import (
 func BenchmarkUpdateSessionParallel(b *testing.B) {
 	db, s, _, _ := benchSession(b)
 	b.SetParallelism(16) // 16 × GOMAXPROCS concurrent requests
-	defer cputime.PerOp(b)()
+	defer benchcpu.PerOp(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			_, err := db.UpdateSession(b.Context(), s.ID, func(x *actas.Session) (*actas.RefreshToken, error) {

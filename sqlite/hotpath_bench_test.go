@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/actas-dev/actas"
-	"github.com/actas-dev/actas/internal/cputime"
+	"github.com/actas-dev/actas/internal/cputime/benchcpu"
 	"github.com/actas-dev/actas/sqlite"
 )
 
@@ -18,7 +18,7 @@ import (
 // BenchmarkUser is the user read of every refresh and expire.
 func BenchmarkUser(b *testing.B) {
 	db, s, _, _ := benchSession(b)
-	defer cputime.PerOp(b)()
+	defer benchcpu.PerOp(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if _, err := db.User(b.Context(), s.TenantID, s.UserID); err != nil {
@@ -32,7 +32,7 @@ func BenchmarkUser(b *testing.B) {
 // its caches.
 func BenchmarkConfigVersion(b *testing.B) {
 	db, _, _, _ := benchSession(b)
-	defer cputime.PerOp(b)()
+	defer benchcpu.PerOp(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if _, err := db.ConfigVersion(b.Context()); err != nil {
@@ -79,7 +79,7 @@ func BenchmarkRevokeSession(b *testing.B) {
 	ids := benchSessions(b, db, s, b.N)
 	at := s.AuthTime.Add(1)
 	b.ResetTimer()
-	defer cputime.PerOp(b)()
+	defer benchcpu.PerOp(b)()
 	for i := range b.N {
 		out, err := db.RevokeSessions(b.Context(), actas.RevokeQuery{TenantID: s.TenantID, SessionID: ids[i]}, at, actas.ReasonLogout)
 		if err != nil || len(out) != 1 {
@@ -97,7 +97,7 @@ func BenchmarkRevokeSessionParallel(b *testing.B) {
 	var next atomic.Int64
 	b.SetParallelism(16)
 	b.ResetTimer()
-	defer cputime.PerOp(b)()
+	defer benchcpu.PerOp(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			id := ids[next.Add(1)-1]
@@ -123,7 +123,7 @@ func BenchmarkRotateParallel(b *testing.B) {
 	)
 	b.SetParallelism(8)
 	b.ResetTimer()
-	defer cputime.PerOp(b)()
+	defer benchcpu.PerOp(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		var mine []time.Duration
 		for pb.Next() {
