@@ -6,6 +6,11 @@
 #
 #   scripts/bench.sh [OUT_DIR]        (default /tmp/actas-perf)
 #
+# DB=postgres://… runs the server on that PostgreSQL database instead (it
+# must be empty; ACTAS_MASTER_KEY is generated when unset). SCENARIOS="…"
+# runs only the scenarios named (labels below: signin sweep refresh-RS256
+# open expire refresh-ES256 mix flood).
+#
 # Every run is bounded in time (-d) and targets loopback only.
 set -euo pipefail
 OUT=${1:-/tmp/actas-perf}
@@ -17,7 +22,14 @@ rm -f "$OUT"/actas.db* "$OUT"/master.key "$OUT"/*.json "$OUT"/*.csv
 # ACTAS_BIN / BENCH_BIN: use prebuilt binaries (e.g. of another commit).
 if [ -n "${ACTAS_BIN:-}" ]; then cp "$ACTAS_BIN" "$OUT/actas"; else (cd "$ROOT" && go build -o "$OUT/actas" ./cmd/actas); fi
 if [ -n "${BENCH_BIN:-}" ]; then cp "$BENCH_BIN" "$OUT/actas-bench"; else (cd "$ROOT" && go build -o "$OUT/actas-bench" ./cmd/actas-bench); fi
-DB="sqlite:$OUT/actas.db"
+DB=${DB:-sqlite:$OUT/actas.db}
+case "$DB" in
+postgres://* | postgresql://*)
+	if [ -z "${ACTAS_MASTER_KEY:-}" ]; then ACTAS_MASTER_KEY=$(head -c32 /dev/urandom | base64); fi
+	export ACTAS_MASTER_KEY ;;
+esac
+SCENARIOS=${SCENARIOS:-}
+want() { [ -z "$SCENARIOS" ] || [[ " $SCENARIOS " == *" $1 "* ]]; }
 URL="http://127.0.0.1:$PORT"
 B="$OUT/actas-bench"
 
@@ -41,25 +53,31 @@ start
 "$B" -db "$DB" -url "$URL" -setup -alg RS256 -state "$OUT/rs256.json" -n 1 -bounds=false -q -scenario refresh >/dev/null
 "$B" -db "$DB" -url "$URL" -setup -alg ES256 -state "$OUT/es256.json" -n 1 -bounds=false -q -scenario refresh >/dev/null
 
-run signin -state "$OUT/rs256.json" -scenario signin -c 8 -d "$D"
-for c in 1 2 4 8 16 32 64; do
-	"$B" -db "$DB" -url "$URL" -pid "$PID" -q -label "sweep-c$c" -csv "$OUT/sweep.csv" -state "$OUT/rs256.json" -scenario refresh -c "$c" -d 5s >/dev/null
-done
-run refresh-RS256 -state "$OUT/rs256.json" -scenario refresh -c 32 -d "$D" -json > "$OUT/refresh.json"
-MAX=$(sed -n 's/.*"okPerSec": \([0-9.]*\).*/\1/p' "$OUT/refresh.json" | head -1)
-HALF=$(awk -v m="$MAX" 'BEGIN{printf "%d", m/2}')
-run "refresh-RS256-open-half-max($HALF/s)" -state "$OUT/rs256.json" -scenario refresh -rate "$HALF" -d "$D"
-run expire -state "$OUT/rs256.json" -scenario expire -c 32 -d "$D" -expire-sessions 30000
-run refresh-ES256 -state "$OUT/es256.json" -scenario refresh -c 32 -d "$D"
-run mix -state "$OUT/rs256.json" -scenario mix -c 32 -d "$D"
+want signin && run signin -state "$OUT/rs256.json" -scenario signin -c 8 -d "$D"
+if want sweep; then
+	for c in 1 2 4 8 16 32 64; do
+		"$B" -db "$DB" -url "$URL" -pid "$PID" -q -label "sweep-c$c" -csv "$OUT/sweep.csv" -state "$OUT/rs256.json" -scenario refresh -c "$c" -d 5s >/dev/null
+	done
+fi
+if want refresh-RS256 || want open; then
+	run refresh-RS256 -state "$OUT/rs256.json" -scenario refresh -c 32 -d "$D" -json > "$OUT/refresh.json"
+	MAX=$(sed -n 's/.*"okPerSec": \([0-9.]*\).*/\1/p' "$OUT/refresh.json" | head -1)
+	HALF=$(awk -v m="$MAX" 'BEGIN{printf "%d", m/2}')
+fi
+want open && run "refresh-RS256-open-half-max($HALF/s)" -state "$OUT/rs256.json" -scenario refresh -rate "$HALF" -d "$D"
+want expire && run expire -state "$OUT/rs256.json" -scenario expire -c 32 -d "$D" -expire-sessions 30000
+want refresh-ES256 && run refresh-ES256 -state "$OUT/es256.json" -scenario refresh -c 32 -d "$D"
+want mix && run mix -state "$OUT/rs256.json" -scenario mix -c 32 -d "$D"
 stop
 
 # A flood of 1,000 concurrent sign-ins against a fresh server process:
 # peak RSS (VmHWM) of the server.
-start
-run signin-flood-1000 -state "$OUT/rs256.json" -scenario signin -c 1000 -d 10s -bounds=false
-stop
+if want flood; then
+	start
+	run signin-flood-1000 -state "$OUT/rs256.json" -scenario signin -c 1000 -d 10s -bounds=false
+	stop
+fi
 trap - EXIT
 
-(cd "$ROOT" && go run ./scripts/plot -in "$OUT/sweep.csv" -out "$OUT/refresh-sweep.svg")
+if [ -s "$OUT/sweep.csv" ]; then (cd "$ROOT" && go run ./scripts/plot -in "$OUT/sweep.csv" -out "$OUT/refresh-sweep.svg"); fi
 echo "results: $OUT/results.csv, sweep: $OUT/sweep.csv, plot: $OUT/refresh-sweep.svg" >&2
