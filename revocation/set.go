@@ -14,9 +14,7 @@ import (
 // each kept until the last token it covers has expired. It is safe for
 // concurrent use; lookups take a read lock only.
 type Set struct {
-	store  actas.RevocationStore
-	now    func() time.Time
-	mu     sync.RWMutex
+	mu     sync.RWMutex     // first, with ids: what every lookup touches
 	ids    map[string]int64 // id -> expiry, Unix milliseconds
 	cursor int64            // highest store Seq seen
 	// changed is closed and replaced whenever ids grow (see feed.go), so
@@ -29,6 +27,9 @@ type Set struct {
 	// syncs after a local Add so that the ring sees it at once.
 	ring     feedRing
 	syncSoon syncer
+	// store and now are what Sync and Feed read the log with.
+	store actas.RevocationStore
+	now   func() time.Time
 }
 
 // New returns an empty set that follows store's revocation log, with now
