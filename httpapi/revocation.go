@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/actas-dev/actas/issuer"
+	"github.com/actas-dev/actas/revocation"
 )
 
 // Revocation for every verifier: the OAuth revocation (RFC 7009) and
@@ -56,7 +57,7 @@ func (s *Server) postIntrospect(w http.ResponseWriter, r *http.Request) {
 }
 
 // getRevocations is GET /<userPoolId>/revocations?after=<seq>&wait=<s>,
-// the revocation feed (see issuer.RevocationFeed). It is not an OAuth
+// the revocation feed (see revocation.Set.Feed). It is not an OAuth
 // endpoint, but it answers errors as they do.
 func (s *Server) getRevocations(w http.ResponseWriter, r *http.Request) {
 	noStore(w)
@@ -77,7 +78,7 @@ func (s *Server) getRevocations(w http.ResponseWriter, r *http.Request) {
 	var wait time.Duration
 	if v := q.Get("wait"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > int(issuer.MaxFeedWait/time.Second) {
+		if err != nil || n < 0 || n > int(revocation.MaxFeedWait/time.Second) {
 			writeOAuth(w, http.StatusBadRequest, "invalid_request", "wait must be an integer from 0 to 30")
 			return
 		}

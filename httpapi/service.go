@@ -7,6 +7,7 @@ import (
 
 	"github.com/actas-dev/actas"
 	"github.com/actas-dev/actas/issuer"
+	"github.com/actas-dev/actas/revocation"
 )
 
 // The issuer operations the handlers call, one small interface per route
@@ -30,7 +31,7 @@ type Tokens interface {
 type Revocations interface {
 	Revoke(ctx context.Context, c *issuer.Client, raw string) error
 	Introspect(ctx context.Context, c *issuer.Client, raw string) (*issuer.Introspection, error)
-	RevocationFeed(ctx context.Context, c *issuer.Client, after int64, wait time.Duration) (*issuer.Feed, error)
+	RevocationFeed(ctx context.Context, c *issuer.Client, after int64, wait time.Duration) (*revocation.Feed, error)
 }
 
 // Documents is what discovery and JWKS call, and every route under a

@@ -9,7 +9,8 @@
 // so that expiry can be tested by moving a clock.
 //
 // Revocation takes effect on every token the issuer accepts: it keeps the
-// set of revoked session ids (origin_jti) and token ids (jti) in memory,
-// loaded from the store at start and followed by cursor (Sync), and adds
-// its own revocations the moment they are committed.
+// set of revoked session ids (origin_jti) and token ids (jti) in memory
+// (a revocation.Set, which also serves the revocation feed), loaded from
+// the store at start and followed by cursor (Sync), and adds its own
+// revocations the moment they are committed.
 package issuer

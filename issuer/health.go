@@ -4,22 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 )
 
-// What operators watch: readiness of the signing keys and the freshness
-// of the revocation set. Nothing here is on a request path.
-
-// LastSync returns when the last complete Sync finished (wall clock), or
-// the zero time if none has. A replica whose last sync is old does not
-// see revocations made by other replicas.
-func (r *Revocations) LastSync() time.Time {
-	ms := r.synced.Load()
-	if ms == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms)
-}
+// What operators watch: readiness of the signing keys (the freshness of
+// the revocation set is revocation.Set.LastSync). Nothing here is on a
+// request path.
 
 // ErrNoUsableKey means the master key opens none of a tenant's signing
 // keys: the wrong ACTAS_MASTER_KEY, or corrupted key rows.
@@ -52,6 +41,3 @@ func (i *Issuer) CheckSigningKeys(ctx context.Context) error {
 	}
 	return ErrNoUsableKey
 }
-
-// FeedWaiters returns how many revocation feed calls are waiting now.
-func (r *Revocations) FeedWaiters() int64 { return r.feed.waiters.Load() }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/actas-dev/actas"
 	"github.com/actas-dev/actas/password"
+	"github.com/actas-dev/actas/revocation"
 	"github.com/actas-dev/actas/token"
 )
 
@@ -44,7 +45,7 @@ type Issuer struct {
 	log       *slog.Logger
 
 	keys     *keyring
-	revoked  *Revocations
+	revoked  *revocation.Set
 	seen     *seenTokens // tokens whose signature was made or checked here
 	throttle *throttle
 
@@ -76,7 +77,7 @@ func New(c Config) *Issuer {
 		publicURL: strings.TrimRight(c.PublicURL, "/"),
 		now:       c.Now,
 		log:       c.Logger,
-		revoked:   NewRevocations(),
+		revoked:   revocation.New(c.Store, c.Now),
 		seen:      newSeenTokens(seenCapacity),
 		throttle:  newThrottle(*c.Throttle),
 		cache:     newTenantCache(c.Store, c.TenantCache),
@@ -93,21 +94,22 @@ func (i *Issuer) Store() actas.Store { return i.store }
 func (i *Issuer) Now() time.Time { return i.now() }
 
 // Revocations returns the in-memory revocation set.
-func (i *Issuer) Revocations() *Revocations { return i.revoked }
+func (i *Issuer) Revocations() *revocation.Set { return i.revoked }
+
+// RevocationFeed returns the revocations of c's tenant with a sequence
+// number above after, waiting up to wait for one (revocation.Set.Feed).
+func (i *Issuer) RevocationFeed(ctx context.Context, c *Client, after int64, wait time.Duration) (*revocation.Feed, error) {
+	return i.revoked.Feed(ctx, c.Tenant.ID, after, wait)
+}
 
 // Hasher returns the password hasher.
 func (i *Issuer) Hasher() *password.Hasher { return i.hasher }
 
 // Start loads the revocation state from the store. From then on, a
 // revocation made by this issuer is followed by a Sync at once, which
-// brings it to revocation feed waiters (feedring.go).
+// brings it to revocation feed waiters (revocation.Set.Start).
 func (i *Issuer) Start(ctx context.Context) error {
-	if err := i.revoked.Sync(ctx, i.store, i.now()); err != nil {
-		return err
-	}
-	i.revoked.followLocal(func(ctx context.Context) error { return i.revoked.Sync(ctx, i.store, i.now()) },
-		func(err error) { i.log.Warn("revocation sync failed", "err", err) })
-	return nil
+	return i.revoked.Start(ctx, func(err error) { i.log.Warn("revocation sync failed", "err", err) })
 }
 
 // Maintain runs the background work until ctx ends: following
@@ -135,16 +137,16 @@ func (i *Issuer) Maintain(ctx context.Context, syncEvery, purgeEvery time.Durati
 		case <-ctx.Done():
 			return
 		case <-changed:
-			if err := i.revoked.Sync(ctx, i.store, i.now()); err != nil && ctx.Err() == nil {
+			if err := i.revoked.Sync(ctx); err != nil && ctx.Err() == nil {
 				i.log.Warn("revocation sync failed", "err", err)
 			}
 		case <-syncT.C:
-			if err := i.revoked.Sync(ctx, i.store, i.now()); err != nil && ctx.Err() == nil {
+			if err := i.revoked.Sync(ctx); err != nil && ctx.Err() == nil {
 				i.log.Warn("revocation sync failed", "err", err)
 			}
 		case <-purgeT.C:
 			now := i.now()
-			n, m, err := i.store.PurgeExpired(ctx, now.Add(-RevocationSlack))
+			n, m, err := i.store.PurgeExpired(ctx, now.Add(-revocation.Slack))
 			if err != nil {
 				if ctx.Err() == nil {
 					i.log.Warn("purge failed", "err", err)
@@ -369,7 +371,7 @@ type Discovery struct {
 	RevocationEndpoint               string   `json:"revocation_endpoint,omitempty"`
 	IntrospectionEndpoint            string   `json:"introspection_endpoint,omitempty"`
 	// RevocationFeedEndpoint is actas's own (not OpenID or IETF): the long
-	// poll that package verify follows (GET, X-API-Key; see feed.go).
+	// poll that package verify follows (GET, X-API-Key; see package revocation).
 	RevocationFeedEndpoint string `json:"revocation_feed_endpoint,omitempty"`
 	// Browser sign-in (SPEC §9).
 	AuthorizationEndpoint             string   `json:"authorization_endpoint"`

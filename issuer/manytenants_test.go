@@ -442,43 +442,6 @@ func TestAutomaticRotationBoundedPerTick(t *testing.T) {
 	}
 }
 
-// TestFeedWaitersWokenForTheirTenantOnly: a Sync that applies tenant A's
-// revocation wakes A's feed waiters, not B's.
-func TestFeedWaitersWokenForTheirTenantOnly(t *testing.T) {
-	f := newRingFixture(t)
-	ctx := t.Context()
-	chA, relA := f.i.revoked.changedFor(f.a.Tenant.ID)
-	defer relA()
-	chB, relB := f.i.revoked.changedFor(f.b.Tenant.ID)
-	defer relB()
-	s := f.session(t, f.a, time.Hour)
-	if _, err := f.store.RevokeSessions(ctx, actas.RevokeQuery{TenantID: f.a.Tenant.ID, SessionID: s.ID}, f.clock.Now(), actas.ReasonLogout); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.i.revoked.Sync(ctx, f.store, f.clock.Now()); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-chA:
-	default:
-		t.Error("tenant a's waiters were not woken by its revocation")
-	}
-	select {
-	case <-chB:
-		t.Error("tenant b's waiters were woken by a revocation in tenant a")
-	default:
-	}
-	relA()
-	relB()
-	relA, relB = func() {}, func() {}
-	f.i.revoked.mu.RLock()
-	n := len(f.i.revoked.waiters)
-	f.i.revoked.mu.RUnlock()
-	if n != 0 {
-		t.Errorf("%d tenants' wake-up channels left after every waiter left", n)
-	}
-}
-
 // TestRotationNeverDelaysRevocationSync: while the automatic rotation is
 // stuck (here: its tenant listing never answers), revocations made by
 // another process still reach this one at the sync's pace.

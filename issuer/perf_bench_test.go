@@ -2,7 +2,6 @@ package issuer_test
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -267,39 +266,6 @@ func signInMany(b *testing.B, e *benchEnv, n int) []*issuer.Result {
 		b.Fatal(err)
 	}
 	return out
-}
-
-// BenchmarkRevoked is the in-memory revocation lookup every verification
-// makes, with 1e5 and 1e6 revoked ids, hit and miss.
-func BenchmarkRevoked(b *testing.B) {
-	for _, n := range []int{100_000, 1_000_000} {
-		r := issuer.NewRevocations()
-		ids := make([]string, n)
-		exp := time.Now().Add(time.Hour)
-		for i := range ids {
-			ids[i] = actas.NewID()
-			r.Add(ids[i], exp)
-		}
-		miss := actas.NewID()
-		b.Run(fmt.Sprintf("n=%d/hit", n), func(b *testing.B) {
-			i := 0
-			for b.Loop() {
-				if !r.Revoked(ids[i%n]) {
-					b.Fatal("not revoked")
-				}
-				i += 7919
-			}
-		})
-		b.Run(fmt.Sprintf("n=%d/miss-parallel", n), func(b *testing.B) {
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if r.Revoked(miss) {
-						b.Fatal("revoked")
-					}
-				}
-			})
-		})
-	}
 }
 
 // BenchmarkSignIn is one sign-in with the real argon2id parameters

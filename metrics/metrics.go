@@ -13,13 +13,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/actas-dev/actas/issuer"
 	"github.com/actas-dev/actas/password"
+	"github.com/actas-dev/actas/revocation"
 )
 
 // Options are what the metrics read when scraped. Every field is optional.
 type Options struct {
-	Revocations *issuer.Revocations
+	Revocations *revocation.Set
 	Hasher      *password.Hasher
 	// DBPools are database/sql pools by role; their statistics are
 	// exported as go_sql_* with the label db_name.

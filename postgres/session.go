@@ -500,7 +500,7 @@ func queryIDs(ctx context.Context, tx pgx.Tx, query string, args ...any) ([]stri
 //
 // Why a counter row and not a SEQUENCE: nextval() hands out numbers in
 // the order transactions ask, not the order they commit. A follower
-// reading "seq > cursor" (issuer.Revocations.Sync, the verify feed) that
+// reading "seq > cursor" (revocation.Set.Sync, the verify feed) that
 // saw seq 8 commit before seq 7 would move its cursor past 7 and never
 // apply it. UPDATE … RETURNING on the one counter row takes its row lock
 // until this transaction ends, so the next transaction to number a

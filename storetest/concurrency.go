@@ -23,7 +23,7 @@ var concurrencyTests = []test{
 
 // testFollowRevocationsWhileAppending: writers append revocations (single
 // tokens and sessions) at once while a follower reads them by cursor, as
-// issuer.Revocations.Sync does. The follower must end with every one: a
+// revocation.Set.Sync does. The follower must end with every one: a
 // store whose Seq values become visible out of order (a sequence
 // allocated before, committed after a larger one) makes a follower move
 // its cursor past a row it has not seen yet, and lose it for ever.

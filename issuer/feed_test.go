@@ -3,7 +3,6 @@ package issuer
 import (
 	"context"
 	"path/filepath"
-	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/actas-dev/actas"
 	"github.com/actas-dev/actas/password"
+	"github.com/actas-dev/actas/revocation"
 	"github.com/actas-dev/actas/sqlite"
 	"github.com/actas-dev/actas/token"
 )
@@ -91,28 +91,6 @@ func (f *ringFixture) session(t *testing.T, c *Client, ttl time.Duration) *actas
 	return s
 }
 
-// synced waits until the issuer's cursor reaches the store's newest
-// revocation (the Sync a local revocation asks for runs in the
-// background).
-func (f *ringFixture) synced(t *testing.T) {
-	t.Helper()
-	list, err := f.store.Store.Revocations(t.Context(), 0, time.Time{}, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var top int64
-	for _, r := range list {
-		top = max(top, r.Seq)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for f.i.revoked.Cursor() < top {
-		if time.Now().After(deadline) {
-			t.Fatalf("cursor %d never reached %d", f.i.revoked.Cursor(), top)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // TestFeedWaitersShareOneRead: many long polls waiting on one process
 // are all answered, correctly, by the single store read that follows a
 // revocation, and waiters of another tenant are not answered.
@@ -125,7 +103,7 @@ func TestFeedWaitersShareOneRead(t *testing.T) {
 
 	const waiters = 500
 	type answer struct {
-		feed *Feed
+		feed *revocation.Feed
 		err  error
 	}
 	answers := make(chan answer, waiters)
@@ -137,7 +115,7 @@ func TestFeedWaitersShareOneRead(t *testing.T) {
 	}
 	// Another tenant's waiters must stay waiting: they end with the test.
 	otherCtx, cancelOther := context.WithCancel(ctx)
-	otherDone := make(chan *Feed, 10)
+	otherDone := make(chan *revocation.Feed, 10)
 	for range 10 {
 		go func() {
 			fd, _ := f.i.RevocationFeed(otherCtx, f.b, cursor, 20*time.Second)
@@ -185,64 +163,4 @@ func TestFeedWaitersShareOneRead(t *testing.T) {
 			t.Fatalf("another tenant's waiter got %+v", fd)
 		}
 	}
-}
-
-// TestFeedRingAnswersAsTheStore: for every cursor, the feed's answer
-// (from the ring inside its window, from the store before it) is what
-// the store alone answers, across tenants, pages and expiry; only
-// cursors older than the window read the store.
-func TestFeedRingAnswersAsTheStore(t *testing.T) {
-	defer func(n int) { feedRingSize = n }(feedRingSize)
-	feedRingSize = 4
-	f := newRingFixture(t)
-	ctx := t.Context()
-	for n := range 30 {
-		c, ttl := f.a, time.Hour
-		if n%3 == 0 {
-			c = f.b
-		}
-		if n%4 == 0 {
-			ttl = time.Minute // expires below
-		}
-		if _, err := f.i.RevokeSession(ctx, f.session(t, c, ttl).ID); err != nil {
-			t.Fatal(err)
-		}
-	}
-	f.synced(t)
-	top := f.i.revoked.Cursor()
-	if f.i.revoked.ring.lo == 0 {
-		t.Fatalf("ring window starts at 0: it was never trimmed (%d entries)", len(f.i.revoked.ring.entries))
-	}
-	check := func() {
-		t.Helper()
-		for _, c := range []*Client{f.a, f.b} {
-			for after := int64(0); after <= top+2; after++ {
-				want := &Feed{Revocations: []FeedEntry{}, Cursor: after}
-				if err := f.i.feedPages(ctx, c.Tenant.ID, want); err != nil {
-					t.Fatal(err)
-				}
-				before := f.store.reads.Load()
-				got, err := f.i.RevocationFeed(ctx, c, after, 0)
-				if err != nil {
-					t.Fatal(err)
-				}
-				// The store's cursor stops at the last unexpired entry it
-				// read; the ring's may go on over expired ones, never
-				// beyond what it has read.
-				if !reflect.DeepEqual(got.Revocations, want.Revocations) || got.Cursor < want.Cursor ||
-					got.Cursor > max(after, top) {
-					t.Fatalf("tenant %s after %d: feed %+v, store %+v", c.Tenant.Name, after, got, want)
-				}
-				reads := f.store.reads.Load() - before
-				if inWindow := after >= f.i.revoked.ring.lo; inWindow && reads != 0 {
-					t.Errorf("after %d (window from %d): %d store reads", after, f.i.revoked.ring.lo, reads)
-				} else if !inWindow && reads == 0 {
-					t.Errorf("after %d (window from %d): answered without the store", after, f.i.revoked.ring.lo)
-				}
-			}
-		}
-	}
-	check()
-	f.clock.Add(2 * time.Minute) // some revocations expire
-	check()
 }

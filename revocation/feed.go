@@ -1,7 +1,8 @@
-package issuer
+package revocation
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,7 +38,7 @@ const (
 
 var errFeedBusy = &actas.Error{Code: actas.EUNAVAILABLE, Message: "Too many revocation feed waiters, try again later", RetryAfter: 1}
 
-// feedState is the waiter bookkeeping of a Revocations.
+// feedState is the waiter bookkeeping of a Set.
 type feedState struct {
 	waiters atomic.Int64
 	mu      sync.Mutex
@@ -56,7 +57,7 @@ func (f *feedState) stopped() chan struct{} {
 // notifyLocked wakes every waiter of every tenant; r.mu must be held for
 // writing. Sync wakes only the tenants it applies revocations of
 // (feedwake.go).
-func (r *Revocations) notifyLocked() {
+func (r *Set) notifyLocked() {
 	if r.changed == nil {
 		r.changed = make(chan struct{})
 		return
@@ -65,8 +66,8 @@ func (r *Revocations) notifyLocked() {
 	r.changed = make(chan struct{})
 }
 
-// Changed returns a channel closed at the next change of the set.
-func (r *Revocations) Changed() <-chan struct{} {
+// changedAll returns a channel closed at the next change of the set.
+func (r *Set) changedAll() <-chan struct{} {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.changed == nil {
@@ -75,10 +76,13 @@ func (r *Revocations) Changed() <-chan struct{} {
 	return r.changed
 }
 
+// FeedWaiters returns how many feed calls are waiting now.
+func (r *Set) FeedWaiters() int64 { return r.feed.waiters.Load() }
+
 // StopWaiters ends every feed wait, now and in future, so that a server
 // shutting down is not held up by long polls (register it with
 // http.Server.RegisterOnShutdown). Calling it twice is harmless.
-func (r *Revocations) StopWaiters() {
+func (r *Set) StopWaiters() {
 	ch := r.feed.stopped()
 	select {
 	case <-ch:
@@ -102,11 +106,12 @@ type Feed struct {
 	Cursor      int64       `json:"cursor"`
 }
 
-// RevocationFeed returns the revocations of c's tenant with a sequence
-// number above after. If there are none it waits up to wait (at most
+// Feed returns the revocations of the tenant with a sequence number
+// above after. If there are none it waits up to wait (at most
 // MaxFeedWait) for one, and returns an empty list with the cursor when
-// the wait ends, ctx ends or the server stops.
-func (i *Issuer) RevocationFeed(ctx context.Context, c *Client, after int64, wait time.Duration) (*Feed, error) {
+// the wait ends, ctx ends or the server stops. The caller has
+// authenticated the tenant.
+func (r *Set) Feed(ctx context.Context, tenantID string, after int64, wait time.Duration) (*Feed, error) {
 	if after < 0 {
 		return nil, actas.Errorf(actas.EINVALID, "after must not be negative")
 	}
@@ -120,22 +125,22 @@ func (i *Issuer) RevocationFeed(ctx context.Context, c *Client, after int64, wai
 	waiting := false
 	defer func() {
 		if waiting {
-			i.revoked.feed.waiters.Add(-1)
+			r.feed.waiters.Add(-1)
 		}
 	}()
 	f := &Feed{Revocations: []FeedEntry{}, Cursor: after}
-	i.revoked.syncSoon.wait(ctx) // a local revocation's Sync, if pending
+	r.syncSoon.wait(ctx) // a local revocation's Sync, if pending
 	for {
 		// Take the channels before reading, so that a revocation committed
 		// between the read and the wait still wakes us: the tenant's own
 		// (feedwake.go), and the one for a local revocation before the
 		// first Sync.
-		changed := i.revoked.Changed()
-		mine, release := i.revoked.changedFor(c.Tenant.ID)
+		changed := r.changedAll()
+		mine, release := r.changedFor(tenantID)
 		// Shared answer from memory when the cursor is recent
 		// (feedring.go); the store only for an old cursor.
-		if !i.revoked.fromRing(c.Tenant.ID, f, i.now().Add(-RevocationSlack)) {
-			if err := i.feedPages(ctx, c.Tenant.ID, f); err != nil {
+		if !r.fromRing(tenantID, f, r.now().Add(-Slack)) {
+			if err := r.feedPages(ctx, tenantID, f); err != nil {
 				return nil, err
 			}
 		}
@@ -144,8 +149,8 @@ func (i *Issuer) RevocationFeed(ctx context.Context, c *Client, after int64, wai
 			return f, nil
 		}
 		if !waiting {
-			if i.revoked.feed.waiters.Add(1) > MaxFeedWaiters {
-				i.revoked.feed.waiters.Add(-1)
+			if r.feed.waiters.Add(1) > MaxFeedWaiters {
+				r.feed.waiters.Add(-1)
 				release()
 				return nil, errFeedBusy
 			}
@@ -160,7 +165,7 @@ func (i *Issuer) RevocationFeed(ctx context.Context, c *Client, after int64, wai
 		case <-ctx.Done():
 			release()
 			return f, nil
-		case <-i.revoked.feed.stopped():
+		case <-r.feed.stopped():
 			release()
 			return f, nil
 		}
@@ -170,12 +175,12 @@ func (i *Issuer) RevocationFeed(ctx context.Context, c *Client, after int64, wai
 
 // feedPages appends the tenant's revocations after f.Cursor to f,
 // scanning at most feedMaxPages pages of the shared log.
-func (i *Issuer) feedPages(ctx context.Context, tenantID string, f *Feed) error {
-	now := i.now().Add(-RevocationSlack)
+func (r *Set) feedPages(ctx context.Context, tenantID string, f *Feed) error {
+	now := r.now().Add(-Slack)
 	for range feedMaxPages {
-		list, err := i.store.Revocations(ctx, f.Cursor, now, feedPage)
+		list, err := r.store.Revocations(ctx, f.Cursor, now, feedPage)
 		if err != nil {
-			return wrap("revocation feed", err)
+			return fmt.Errorf("revocation feed: %w", err)
 		}
 		for _, rv := range list {
 			f.Cursor = max(f.Cursor, rv.Seq)

@@ -1,13 +1,13 @@
-package issuer
+package revocation
 
 // Feed waiters are woken per tenant: a Sync that applies revocations of
 // tenant A closes A's channel only, so a revocation in one tenant does
 // not wake the feed waiters of every other tenant (each of which would
-// look, find nothing, and wait again). The Revocations-wide channel
-// (Changed) still wakes everyone, for the one case where no tenant is
+// look, find nothing, and wait again). The Set-wide channel
+// (changedAll) still wakes everyone, for the one case where no tenant is
 // known: a local revocation before the first Sync completed.
 
-// tenantWaiters is the per-tenant channels of a Revocations, guarded by
+// tenantWaiters is the per-tenant channels of a Set, guarded by
 // its mu. Only tenants with a waiter have one.
 type tenantWaiters map[string]*tenantWaiter
 
@@ -18,7 +18,7 @@ type tenantWaiter struct {
 
 // changedFor returns a channel closed at the next Sync that applies a
 // revocation of the tenant, and a release to call when done waiting.
-func (r *Revocations) changedFor(tenantID string) (<-chan struct{}, func()) {
+func (r *Set) changedFor(tenantID string) (<-chan struct{}, func()) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.waiters == nil {
@@ -41,7 +41,7 @@ func (r *Revocations) changedFor(tenantID string) (<-chan struct{}, func()) {
 }
 
 // wakeLocked wakes the waiters of one tenant; r.mu is held for writing.
-func (r *Revocations) wakeLocked(tenantID string) {
+func (r *Set) wakeLocked(tenantID string) {
 	if w := r.waiters[tenantID]; w != nil {
 		close(w.ch)
 		delete(r.waiters, tenantID)

@@ -1,4 +1,4 @@
-package issuer
+package revocation
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 )
 
 // The feed's ring: recent revocations held in memory so that feed
-// waiters share the store reads of Revocations.Sync instead of each
+// waiters share the store reads of Set.Sync instead of each
 // reading the store when woken (with MaxFeedWaiters waiting, one
 // revocation used to cost up to that many reads).
 //
@@ -42,7 +42,7 @@ type ringEntry struct {
 	exp    int64 // Unix milliseconds
 }
 
-// feedRing is the ring state of a Revocations, guarded by its mu.
+// feedRing is the ring state of a Set, guarded by its mu.
 type feedRing struct {
 	entries []ringEntry // in Seq order
 	lo      int64       // every revocation in (lo, cursor] is held (if unexpired when read)
@@ -64,7 +64,7 @@ func (g *feedRing) appendLocked(e ringEntry) {
 // the ring holds (at most feedPage) and advances f.Cursor. It returns
 // false, changing nothing, when the ring cannot answer: before the
 // first Sync, or for a cursor older than its window.
-func (r *Revocations) fromRing(tenantID string, f *Feed, now time.Time) bool {
+func (r *Set) fromRing(tenantID string, f *Feed, now time.Time) bool {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	g := &r.ring
@@ -147,17 +147,22 @@ func (s *syncer) request() {
 	}()
 }
 
-// followLocal makes every Add ask for a Sync from s, so that feed waiters
-// (answered from the ring) see a local revocation at once. The issuer
-// calls it once its first Sync has completed.
-func (r *Revocations) followLocal(sync func(context.Context) error, onError func(error)) {
+// Start loads the set from the store (a first Sync), then makes every
+// Add ask for a Sync at once, so that feed waiters (answered from the
+// ring) see a local revocation at once. onError, if set, hears of those
+// Syncs' failures. Call it once, before serving.
+func (r *Set) Start(ctx context.Context, onError func(error)) error {
+	if err := r.Sync(ctx); err != nil {
+		return err
+	}
 	r.syncSoon.mu.Lock()
 	r.syncSoon.run = func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := sync(ctx); err != nil && onError != nil {
+		if err := r.Sync(ctx); err != nil && onError != nil {
 			onError(err)
 		}
 	}
 	r.syncSoon.mu.Unlock()
+	return nil
 }

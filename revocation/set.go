@@ -1,4 +1,4 @@
-package issuer
+package revocation
 
 import (
 	"context"
@@ -10,11 +10,11 @@ import (
 	"github.com/actas-dev/actas"
 )
 
-// Revocations is the in-memory set of revoked ids (session ids and token
-// ids), each kept until the last token it covers has expired. It is safe
-// for concurrent use; lookups take a read lock only.
-type Revocations struct {
-	mu     sync.RWMutex
+// Set is the in-memory set of revoked ids (session ids and token ids),
+// each kept until the last token it covers has expired. It is safe for
+// concurrent use; lookups take a read lock only.
+type Set struct {
+	mu     sync.RWMutex     // first, with ids: what every lookup touches
 	ids    map[string]int64 // id -> expiry, Unix milliseconds
 	cursor int64            // highest store Seq seen
 	// changed is closed and replaced whenever ids grow (see feed.go), so
@@ -22,20 +22,28 @@ type Revocations struct {
 	changed chan struct{}
 	waiters tenantWaiters // per-tenant wake-ups of feed waiters (feedwake.go)
 	feed    feedState
-	synced  atomic.Int64 // wall clock of the last complete Sync, Unix ms (health.go)
+	synced  atomic.Int64 // wall clock of the last complete Sync, Unix ms (LastSync)
 	// ring holds recent revocations for the feed (feedring.go); syncSoon
 	// syncs after a local Add so that the ring sees it at once.
 	ring     feedRing
 	syncSoon syncer
+	// store and now are what Sync and Feed read the log with.
+	store actas.RevocationStore
+	now   func() time.Time
 }
 
-// NewRevocations returns an empty set.
-func NewRevocations() *Revocations {
-	return &Revocations{ids: make(map[string]int64), changed: make(chan struct{})}
+// New returns an empty set that follows store's revocation log, with now
+// as its clock (time.Now if nil). The store is read only by Start, Sync
+// and Feed.
+func New(store actas.RevocationStore, now func() time.Time) *Set {
+	if now == nil {
+		now = time.Now
+	}
+	return &Set{store: store, now: now, ids: make(map[string]int64), changed: make(chan struct{})}
 }
 
 // Revoked reports whether id is revoked.
-func (r *Revocations) Revoked(id string) bool {
+func (r *Set) Revoked(id string) bool {
 	r.mu.RLock()
 	_, ok := r.ids[id]
 	r.mu.RUnlock()
@@ -45,7 +53,7 @@ func (r *Revocations) Revoked(id string) bool {
 // Add marks id revoked until exp. Call it after the revocation is
 // committed to the store: it asks for a Sync, which brings the
 // revocation to feed waiters.
-func (r *Revocations) Add(id string, exp time.Time) {
+func (r *Set) Add(id string, exp time.Time) {
 	r.mu.Lock()
 	r.ids[id] = exp.UnixMilli()
 	if !r.ring.ready {
@@ -56,14 +64,14 @@ func (r *Revocations) Add(id string, exp time.Time) {
 }
 
 // Len returns the number of ids held.
-func (r *Revocations) Len() int {
+func (r *Set) Len() int {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return len(r.ids)
 }
 
 // Cursor returns the highest store sequence number applied.
-func (r *Revocations) Cursor() int64 {
+func (r *Set) Cursor() int64 {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return r.cursor
@@ -71,11 +79,11 @@ func (r *Revocations) Cursor() int64 {
 
 // Sync applies every revocation the store holds beyond the cursor, so
 // that revocations made by other replicas take effect here.
-func (r *Revocations) Sync(ctx context.Context, s actas.Store, now time.Time) error {
+func (r *Set) Sync(ctx context.Context) error {
 	const page = 1000
-	now = now.Add(-RevocationSlack)
+	now := r.now().Add(-Slack)
 	for {
-		list, err := s.Revocations(ctx, r.Cursor(), now, page)
+		list, err := r.store.Revocations(ctx, r.Cursor(), now, page)
 		if err != nil {
 			return fmt.Errorf("sync revocations: %w", err)
 		}
@@ -104,15 +112,15 @@ func (r *Revocations) Sync(ctx context.Context, s actas.Store, now time.Time) er
 	}
 }
 
-// RevocationSlack is how long a revoked id is kept past the expiry of the
+// Slack is how long a revoked id is kept past the expiry of the
 // tokens it covers: verifiers accept a token up to their clock skew (60 s)
 // after its exp, so forgetting the revocation at exp would bring the token
 // back for that long.
-const RevocationSlack = time.Minute
+const Slack = time.Minute
 
 // Prune forgets ids whose tokens have all expired at now.
-func (r *Revocations) Prune(now time.Time) int {
-	ms := now.Add(-RevocationSlack).UnixMilli()
+func (r *Set) Prune(now time.Time) int {
+	ms := now.Add(-Slack).UnixMilli()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n := 0
@@ -123,4 +131,15 @@ func (r *Revocations) Prune(now time.Time) int {
 		}
 	}
 	return n
+}
+
+// LastSync returns when the last complete Sync finished (wall clock), or
+// the zero time if none has. A replica whose last sync is old does not
+// see revocations made by other replicas.
+func (r *Set) LastSync() time.Time {
+	ms := r.synced.Load()
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
 }
