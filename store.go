@@ -53,7 +53,11 @@ type TenantStore interface {
 	CreateTenant(ctx context.Context, t *Tenant, key *APIKey, keys []*SigningKey) error
 	Tenant(ctx context.Context, id string) (*Tenant, error)
 	TenantByName(ctx context.Context, name string) (*Tenant, error)
-	TenantByPoolID(ctx context.Context, poolID string) (*Tenant, error)
+	// TenantByPoolID returns the tenant with this userPoolId together with
+	// its signing keys in every state, oldest first, without their private
+	// halves (PrivateEnc nil), as one read: what a tenant's public
+	// endpoints need before anything else.
+	TenantByPoolID(ctx context.Context, poolID string) (*Tenant, []*SigningKey, error)
 	Tenants(ctx context.Context) ([]*Tenant, error)
 	// UpdateTenant reads, modifies and writes a tenant atomically. If fn
 	// returns an error nothing is written and that error is returned.

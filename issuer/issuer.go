@@ -248,7 +248,7 @@ func (i *Issuer) TenantByPoolID(ctx context.Context, poolID string) (*actas.Tena
 	if err := i.cache.sync(ctx); err != nil {
 		return nil, err
 	}
-	return i.cache.tenantByPool(ctx, poolID)
+	return i.cache.tenantByPool(ctx, poolID, i.now())
 }
 
 // checkToken parses and verifies a JWT of the given use for tenant t.

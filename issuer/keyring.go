@@ -142,6 +142,15 @@ func (kr *keyring) load(ctx context.Context, tenantID string, now time.Time) (*k
 	if err != nil {
 		return nil, fmt.Errorf("load signing keys: %w", err)
 	}
+	ks := newKeySet(tenantID, stored, now)
+	kr.cache.put(tenantID, v, func(st *tenantState) {
+		st.keys, st.jwks = ks, nil
+	})
+	return ks, nil
+}
+
+// newKeySet makes the key set of a tenant's keys as stored, loaded at now.
+func newKeySet(tenantID string, stored []*actas.SigningKey, now time.Time) *keySet {
 	ks := &keySet{loadedAt: now, keys: make([]publicKey, len(stored)), stored: make([]*actas.SigningKey, len(stored))}
 	metas := make([]actas.SigningKey, len(stored)) // one allocation for all
 	for n, sk := range stored {
@@ -154,10 +163,7 @@ func (kr *keyring) load(ctx context.Context, tenantID string, now time.Time) (*k
 		ks.keys[n] = publicKey{meta: meta, der: sk.PublicDER, retireUntil: sk.RetireUntil,
 			withdrawn: sk.State == actas.KeyWithdrawn}
 	}
-	kr.cache.put(tenantID, v, func(st *tenantState) {
-		st.keys, st.jwks = ks, nil
-	})
-	return ks, nil
+	return ks
 }
 
 // forget drops a tenant's cached keys (after a change on this node).

@@ -63,12 +63,12 @@ func (s *tenantReads) Tenant(ctx context.Context, id string) (*actas.Tenant, err
 	return s.Store.Tenant(ctx, id)
 }
 
-func (s *tenantReads) TenantByPoolID(ctx context.Context, poolID string) (*actas.Tenant, error) {
-	t, err := s.Store.TenantByPoolID(ctx, poolID)
+func (s *tenantReads) TenantByPoolID(ctx context.Context, poolID string) (*actas.Tenant, []*actas.SigningKey, error) {
+	t, keys, err := s.Store.TenantByPoolID(ctx, poolID)
 	if err == nil {
 		s.count(t.ID)
 	}
-	return t, err
+	return t, keys, err
 }
 
 func (s *tenantReads) APIKey(ctx context.Context, id string) (*actas.APIKey, error) {
@@ -279,6 +279,38 @@ func TestTenantCacheBounded(t *testing.T) {
 	m.serve(t, "a") // evicted
 	if m.reads.of(m.tenant["a"].ID) == 0 {
 		t.Error("an evicted tenant was served without reading it again")
+	}
+}
+
+// TestColdTenantPublicEndpointsReadOnce: a tenant's first JWKS and
+// discovery read its tenant and its keys in one store read
+// (TenantByPoolID), and no private key.
+func TestColdTenantPublicEndpointsReadOnce(t *testing.T) {
+	ctx := t.Context()
+	m := newManyTenants(t, Config{}, "a")
+	m.reads.reset()
+	tn, err := m.srv.TenantByPoolID(ctx, m.tenant["a"].UserPoolID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := m.srv.JWKSDocument(ctx, tn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.srv.DiscoveryJSON(ctx, tn); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.reads.of(tn.ID); n != 1 {
+		t.Errorf("a cold tenant's JWKS and discovery made %d store reads of its rows, want 1", n)
+	}
+	if got := strings.Count(string(d.Body), `"kid"`); got != 2 {
+		t.Errorf("JWKS %s: %d keys, want the ID and access keys", d.Body, got)
+	}
+	// The keys it read serve signing too: only the private halves are read.
+	m.reads.reset()
+	m.serve(t, "a")
+	if n := m.reads.of(tn.ID); n != 3 { // the API key, and the private halves of the two keys a sign-in signs with
+		t.Errorf("first sign-in after JWKS read the tenant's rows %d times, want 3", n)
 	}
 }
 

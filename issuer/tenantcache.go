@@ -204,13 +204,15 @@ func (c *tenantCache) tenant(ctx context.Context, id string) (*actas.Tenant, err
 	if err != nil {
 		return nil, err
 	}
-	c.putTenant(t, v)
+	c.putTenant(t, v, nil)
 	return t, nil
 }
 
 // tenantByPool returns the tenant with this userPoolId, from the cache if
-// it can.
-func (c *tenantCache) tenantByPool(ctx context.Context, poolID string) (*actas.Tenant, error) {
+// it can. A tenant not cached is read with its keys (one store read), so
+// that its first request on a public endpoint (JWKS, discovery, the
+// sign-in page) reads nothing more; the keys are kept as loaded at now.
+func (c *tenantCache) tenantByPool(ctx context.Context, poolID string, now time.Time) (*actas.Tenant, error) {
 	c.mu.Lock()
 	var t *actas.Tenant
 	if id, ok := c.byPool[poolID]; ok {
@@ -221,19 +223,29 @@ func (c *tenantCache) tenantByPool(ctx context.Context, poolID string) (*actas.T
 		return t, nil
 	}
 	v := c.version()
-	t, err := c.store.TenantByPoolID(ctx, poolID)
+	t, stored, err := c.store.TenantByPoolID(ctx, poolID)
 	if err != nil {
 		return nil, err
 	}
-	c.putTenant(t, v)
+	ks := newKeySet(t.ID, stored, now)
+	c.putTenant(t, v, func(st *tenantState) {
+		if st.keys == nil { // a set already cached may have a document made from it
+			st.keys, st.jwks = ks, nil
+		}
+	})
 	return t, nil
 }
 
-func (c *tenantCache) putTenant(t *actas.Tenant, v int64) {
+// putTenant caches t, loaded under version v, and runs also (if not nil)
+// on its state if it is stored.
+func (c *tenantCache) putTenant(t *actas.Tenant, v int64, also func(*tenantState)) {
 	t.Settings = t.Settings.WithDefaults()
 	c.put(t.ID, v, func(st *tenantState) {
 		st.tenant = t
 		c.byPool[t.UserPoolID] = t.ID
+		if also != nil {
+			also(st)
+		}
 	})
 }
 

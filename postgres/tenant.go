@@ -66,9 +66,31 @@ func (db *DB) TenantByName(ctx context.Context, name string) (*actas.Tenant, err
 	return db.tenantWhere(ctx, "tenant by name", "name = $1", name)
 }
 
-// TenantByPoolID returns the tenant with this user pool id.
-func (db *DB) TenantByPoolID(ctx context.Context, poolID string) (*actas.Tenant, error) {
-	return db.tenantWhere(ctx, "tenant by pool id", "user_pool_id = $1", poolID)
+var tenantKeysQ = sqlrow.TenantKeysQuery("$1")
+
+// TenantByPoolID returns the tenant with this user pool id and its keys'
+// public halves, in one statement.
+func (db *DB) TenantByPoolID(ctx context.Context, poolID string) (*actas.Tenant, []*actas.SigningKey, error) {
+	var (
+		t    *actas.Tenant
+		keys []*actas.SigningKey
+	)
+	err := db.read(ctx, func(ctx context.Context, q querier) error {
+		rows, err := q.Query(ctx, tenantKeysQ, poolID)
+		if err != nil {
+			return err
+		}
+		t, keys, err = sqlrow.CollectTenantKeys(rows)
+		rows.Close()
+		if err == nil && t == nil { // no such tenant, or one without keys
+			t, err = sqlrow.ScanTenant(q.QueryRow(ctx, tenantSelectQ+"user_pool_id = $1", poolID))
+		}
+		return err
+	})
+	if err != nil {
+		return nil, nil, wrap("tenant by pool id", err)
+	}
+	return t, keys, nil
 }
 
 // Tenants returns every tenant, by name (byte order, whatever the

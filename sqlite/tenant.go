@@ -60,9 +60,31 @@ func (db *DB) TenantByName(ctx context.Context, name string) (*actas.Tenant, err
 	return db.tenantWhere(ctx, "tenant by name", "name = ?", name)
 }
 
-// TenantByPoolID returns the tenant with this user pool id.
-func (db *DB) TenantByPoolID(ctx context.Context, poolID string) (*actas.Tenant, error) {
-	return db.tenantWhere(ctx, "tenant by pool id", "user_pool_id = ?", poolID)
+var tenantKeysQ = sqlrow.TenantKeysQuery("?")
+
+// TenantByPoolID returns the tenant with this user pool id and its keys'
+// public halves, in one statement (prepared once).
+func (db *DB) TenantByPoolID(ctx context.Context, poolID string) (*actas.Tenant, []*actas.SigningKey, error) {
+	var rows *sql.Rows
+	var err error
+	ctx = brief(ctx) // a few rows by key
+	if st := db.prepared(ctx, db.r, tenantKeysQ); st != nil {
+		rows, err = st.QueryContext(ctx, poolID)
+	} else {
+		rows, err = db.r.QueryContext(ctx, tenantKeysQ, poolID)
+	}
+	if err != nil {
+		return nil, nil, wrap("tenant by pool id", err)
+	}
+	t, keys, err := sqlrow.CollectTenantKeys(rows)
+	rows.Close()
+	if err == nil && t == nil { // no such tenant, or one without keys
+		t, err = db.tenantWhere(ctx, "tenant by pool id", "user_pool_id = ?", poolID)
+	}
+	if err != nil {
+		return nil, nil, wrap("tenant by pool id", err)
+	}
+	return t, keys, nil
 }
 
 // Tenants returns every tenant, by name.

@@ -35,8 +35,16 @@ func (g *Guard) TenantByName(ctx context.Context, name string) (*actas.Tenant, e
 	return call(g, ctx, func(ctx context.Context) (*actas.Tenant, error) { return g.Store.TenantByName(ctx, name) })
 }
 
-func (g *Guard) TenantByPoolID(ctx context.Context, poolID string) (*actas.Tenant, error) {
-	return call(g, ctx, func(ctx context.Context) (*actas.Tenant, error) { return g.Store.TenantByPoolID(ctx, poolID) })
+func (g *Guard) TenantByPoolID(ctx context.Context, poolID string) (*actas.Tenant, []*actas.SigningKey, error) {
+	type tenantKeys struct {
+		t    *actas.Tenant
+		keys []*actas.SigningKey
+	}
+	r, err := call(g, ctx, func(ctx context.Context) (tenantKeys, error) {
+		t, keys, err := g.Store.TenantByPoolID(ctx, poolID)
+		return tenantKeys{t, keys}, err
+	})
+	return r.t, r.keys, err
 }
 
 func (g *Guard) Tenants(ctx context.Context) ([]*actas.Tenant, error) {

@@ -31,7 +31,25 @@ func testSigningKeyRoundTrip(t *testing.T, s actas.Store) {
 
 	got, err := s.SigningKeys(ctx, tn.ID)
 	wantOK(t, "signing keys", err)
-	mustEqual(t, "SigningKeys, oldest first", got, []*actas.SigningKey{retired, keys[0], keys[1], next})
+	all := []*actas.SigningKey{retired, keys[0], keys[1], next}
+	mustEqual(t, "SigningKeys, oldest first", got, all)
+	// TenantByPoolID reads the same keys, in the same order, less their
+	// private halves; and only this tenant's.
+	gotTenant, public, err := s.TenantByPoolID(ctx, tn.UserPoolID)
+	wantOK(t, "tenant by pool id", err)
+	mustEqual(t, "TenantByPoolID's tenant", gotTenant, tn)
+	mustEqual(t, "TenantByPoolID's keys, oldest first", public, publicHalves(all))
+
+	// A tenant whose keys are all gone (none is ever deleted today) is
+	// still found, with no keys.
+	bare, bareKey, _ := newTenant("bare")
+	wantOK(t, "create tenant without keys", s.CreateTenant(ctx, bare, bareKey, nil))
+	gotTenant, public, err = s.TenantByPoolID(ctx, bare.UserPoolID)
+	wantOK(t, "tenant by pool id, no keys", err)
+	mustEqual(t, "TenantByPoolID without keys", gotTenant, bare)
+	if len(public) != 0 {
+		t.Errorf("TenantByPoolID of a tenant without keys: %d keys", len(public))
+	}
 	got, err = s.SigningKeys(ctx, other.ID)
 	wantOK(t, "signing keys", err)
 	if len(got) != 2 {
@@ -132,4 +150,16 @@ func testSigningKeyUpdateNotFound(t *testing.T, s actas.Store) {
 	if called {
 		t.Error("UpdateSigningKeys called fn for an unknown tenant")
 	}
+}
+
+// publicHalves returns copies of keys without their private halves, as
+// TenantByPoolID reads them.
+func publicHalves(keys []*actas.SigningKey) []*actas.SigningKey {
+	out := make([]*actas.SigningKey, len(keys))
+	for i, k := range keys {
+		c := *k
+		c.PrivateEnc = nil
+		out[i] = &c
+	}
+	return out
 }

@@ -37,9 +37,10 @@ func testTenantRoundTrip(t *testing.T, s actas.Store) {
 	got, err = s.TenantByName(ctx, tn.Name)
 	wantOK(t, "tenant by name", err)
 	mustEqual(t, "TenantByName", got, tn)
-	got, err = s.TenantByPoolID(ctx, tn.UserPoolID)
+	got, gotPublic, err := s.TenantByPoolID(ctx, tn.UserPoolID)
 	wantOK(t, "tenant by pool id", err)
 	mustEqual(t, "TenantByPoolID", got, tn)
+	mustEqual(t, "TenantByPoolID's keys", gotPublic, publicHalves(keys))
 
 	gotKey, err := s.APIKey(ctx, key.ID)
 	wantOK(t, "api key", err)
@@ -64,12 +65,12 @@ func testTenantNotFound(t *testing.T, s actas.Store) {
 	wantErr(t, "Tenant", err, actas.ErrNotFound)
 	_, err = s.TenantByName(ctx, "nope")
 	wantErr(t, "TenantByName", err, actas.ErrNotFound)
-	_, err = s.TenantByPoolID(ctx, "local_AAAAAAAAA")
+	_, _, err = s.TenantByPoolID(ctx, "local_AAAAAAAAA")
 	wantErr(t, "TenantByPoolID", err, actas.ErrNotFound)
 	// Each lookup reads its own column.
 	_, err = s.TenantByName(ctx, tn.UserPoolID)
 	wantErr(t, "TenantByName(pool id)", err, actas.ErrNotFound)
-	_, err = s.TenantByPoolID(ctx, tn.Name)
+	_, _, err = s.TenantByPoolID(ctx, tn.Name)
 	wantErr(t, "TenantByPoolID(name)", err, actas.ErrNotFound)
 	called := false
 	_, err = s.UpdateTenant(ctx, actas.NewID(), func(*actas.Tenant) error { called = true; return nil })

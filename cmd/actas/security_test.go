@@ -40,7 +40,7 @@ func newForger(t *testing.T, h *harness, poolID string) *forger {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	ten, err := db.TenantByPoolID(context.Background(), poolID)
+	ten, _, err := db.TenantByPoolID(context.Background(), poolID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,18 +16,39 @@ var SigningKeyWriteCols = []string{"key_use", "alg", "state", "private_enc", "pu
 // then SigningKeyWriteCols.
 var SigningKeyCols = "kid, tenant_id, " + strings.Join(SigningKeyWriteCols, ", ")
 
+// signingKeyPublicCols are the columns of a key TenantKeysQuery reads:
+// SigningKeyCols less tenant_id and private_enc.
+const signingKeyPublicCols = "kid, key_use, alg, state, public_der, created_at, activate_at, retire_until"
+
 // ScanSigningKey scans a row of SigningKeyCols.
 func ScanSigningKey(row Scanner) (*actas.SigningKey, error) {
-	var (
-		k                         actas.SigningKey
-		created, activate, retire int64
-	)
-	if err := row.Scan(&k.KID, &k.TenantID, &k.Use, &k.Alg, &k.State, &k.PrivateEnc, &k.PublicDER,
-		&created, &activate, &retire); err != nil {
+	var r signingKeyRow
+	if err := row.Scan(r.dest(true)...); err != nil {
 		return nil, err
 	}
-	k.CreatedAt, k.ActivateAt, k.RetireUntil = FromMS(created), FromMS(activate), FromMS(retire)
-	return &k, nil
+	return r.key(), nil
+}
+
+// signingKeyRow is a row of SigningKeyCols (private) or of
+// signingKeyPublicCols as scanned, before decoding.
+type signingKeyRow struct {
+	k                         actas.SigningKey
+	created, activate, retire int64
+}
+
+func (r *signingKeyRow) dest(private bool) []any {
+	if !private {
+		return []any{&r.k.KID, &r.k.Use, &r.k.Alg, &r.k.State, &r.k.PublicDER, &r.created, &r.activate, &r.retire}
+	}
+	return []any{&r.k.KID, &r.k.TenantID, &r.k.Use, &r.k.Alg, &r.k.State, &r.k.PrivateEnc, &r.k.PublicDER,
+		&r.created, &r.activate, &r.retire}
+}
+
+// key returns the key scanned, a copy: the row can be scanned again.
+func (r *signingKeyRow) key() *actas.SigningKey {
+	k := r.k
+	k.CreatedAt, k.ActivateAt, k.RetireUntil = FromMS(r.created), FromMS(r.activate), FromMS(r.retire)
+	return &k
 }
 
 // SigningKeyArgs returns the values of SigningKeyCols for k; without the
