@@ -18,11 +18,17 @@ import (
 // and the process's peak RSS about 200 MiB on two CPUs. A soft limit
 // makes the collector run before that.
 
-// memoryLimitBase is what the limit allows beside the hashes: the
-// process at rest (its caches near empty) and the goroutines, buffers
-// and requests of about a thousand connections (some 45 MiB measured
-// under a flood of 1,000 sign-ins, docs/performance.md).
-const memoryLimitBase = 48 << 20
+// memoryLimitBase is what the limit allows beside the hashes. The heap
+// passes the limit by up to one round of hashes (a hash allocates its
+// buffer in one piece, and the hashes running may each start one while
+// a collection marks), so the peak is about memoryLimitBase + 3 ×
+// concurrency × memory: under a flood of 1,000 sign-ins on two CPUs
+// 130-134 MiB of RSS with 32 MiB here, 150-165 MiB with 48 MiB
+// (docs/performance.md, round 4). The process at rest and the
+// goroutines, buffers and requests of those 1,000 connections take some
+// 45 MiB of it, so the collector still has room for finished hashes'
+// buffers between collections.
+const memoryLimitBase = 32 << 20
 
 // memoryLimit is the limit serve derives: room for concurrency hashes
 // running, as much again for finished hashes' buffers awaiting

@@ -9,12 +9,12 @@ import (
 )
 
 // The documented figure: two OWASP hashes at once (the default on two
-// CPUs) give 124 MiB (serve --help, docs/operations.md "Memory").
+// CPUs) give 108 MiB (serve --help, docs/operations.md "Memory").
 func TestMemoryLimitOfTheDefaults(t *testing.T) {
-	if got, want := memoryLimit(2, password.OWASP), int64(124)<<20; got != want {
+	if got, want := memoryLimit(2, password.OWASP), int64(108)<<20; got != want {
 		t.Fatalf("memoryLimit(2, OWASP) = %d MiB, want %d MiB", got>>20, want>>20)
 	}
-	if got, want := memoryLimit(16, password.OWASP), int64(48+16*2*19)<<20; got != want {
+	if got, want := memoryLimit(16, password.OWASP), int64(32+16*2*19)<<20; got != want {
 		t.Fatalf("memoryLimit(16, OWASP) = %d MiB, want %d MiB", got>>20, want>>20)
 	}
 }
@@ -44,11 +44,11 @@ func TestServeDerivesTheMemoryLimitFromHashConcurrency(t *testing.T) {
 	rec := &memLimits{}
 	h.memLimit = rec.set
 	h.serve("--hash-concurrency", "3")
-	want := int64(48<<20 + 2*3*1<<20)
+	want := int64(32<<20 + 2*3*1<<20)
 	if got := rec.calls(); len(got) != 1 || got[0] != want {
-		t.Fatalf("SetMemoryLimit calls %v, want one with %d (48 MiB + 2 × 3 × 1 MiB)", got, want)
+		t.Fatalf("SetMemoryLimit calls %v, want one with %d (32 MiB + 2 × 3 × 1 MiB)", got, want)
 	}
-	if logs := h.logs.String(); !strings.Contains(logs, "memory_limit=54MiB") {
+	if logs := h.logs.String(); !strings.Contains(logs, "memory_limit=38MiB") {
 		t.Fatalf("the derived limit is not logged:\n%s", logs)
 	}
 }

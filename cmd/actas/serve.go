@@ -38,7 +38,7 @@ func (m *Main) serveCommand(g *globals) *cobra.Command {
 			"docs/operations.md describes each. SIGTERM drains; SIGHUP reloads the log level,\n" +
 			"the trusted proxies and the TLS certificate.\n\n" +
 			"Unless GOMEMLIMIT is set, serve sets the Go runtime's soft memory limit to\n" +
-			"48 MiB + 2 × hash_concurrency × the argon2id memory (124 MiB with two hashes at once,\n" +
+			"32 MiB + 2 × hash_concurrency × the argon2id memory (108 MiB with two hashes at once,\n" +
 			"the default on two CPUs), so that a flood of sign-ins does not let the heap double.",
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
