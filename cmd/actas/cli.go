@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -44,11 +45,17 @@ type Main struct {
 	// WrapStore, if set, wraps the store serve's issuer uses, under its
 	// storeguard (tests inject storage faults with it; faults.go).
 	WrapStore func(actas.Store) actas.Store
+	// SetMemoryLimit, if set, is how serve sets the Go runtime's soft
+	// memory limit (memlimit.go); NewMain sets debug.SetMemoryLimit.
+	// Tests leave it nil, so that no server run in a test changes the
+	// test process's limit, or record the value.
+	SetMemoryLimit func(int64) int64
 }
 
 // NewMain returns a Main wired to the process.
 func NewMain() *Main {
-	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Now: time.Now}
+	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Now: time.Now,
+		SetMemoryLimit: debug.SetMemoryLimit}
 }
 
 // Exit statuses of the scripting contract (SPEC §6).

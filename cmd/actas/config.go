@@ -128,7 +128,7 @@ var configFields = []configField{
 		Desc: "32 random bytes, base64 (`actas keys genmaster`), that encrypt the signing keys. Environment only. Unset on SQLite: a key file beside the database, with a warning; required on PostgreSQL and in production mode.",
 		get:  func(c *Config) string { return c.MasterKey }, set: setString(func(c *Config) *string { return &c.MasterKey })},
 	{Name: "hash_concurrency", Flag: "hash-concurrency", Env: "ACTAS_HASH_CONCURRENCY", Default: "auto",
-		Desc: "argon2id hashes run at once (each takes about 19 MiB). `auto`: one per CPU.",
+		Desc: "argon2id hashes run at once (each takes about 19 MiB; serve's soft memory limit is derived from it unless `GOMEMLIMIT` is set). `auto`: one per CPU.",
 		get: func(c *Config) string {
 			if c.HashConcurrency == 0 {
 				return "auto"

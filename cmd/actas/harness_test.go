@@ -78,6 +78,7 @@ type harness struct {
 	done     chan int
 	hangup   chan os.Signal                // stands in for SIGHUP (ops_test.go)
 	wrap     func(actas.Store) actas.Store // Main.WrapStore of serve (faults_test.go)
+	memLimit func(int64) int64             // Main.SetMemoryLimit of serve (memlimit_test.go)
 }
 
 func newHarness(t *testing.T) *harness {
@@ -102,6 +103,8 @@ func (h *harness) main(stdin io.Reader, stdout, stderr io.Writer) *Main {
 		Now:        h.clock.Now,
 		HashParams: h.hashParams(),
 		WrapStore:  h.wrap,
+
+		SetMemoryLimit: h.memLimit,
 	}
 }
 

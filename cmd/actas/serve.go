@@ -36,7 +36,10 @@ func (m *Main) serveCommand(g *globals) *cobra.Command {
 		Long: "Run the HTTP service. Settings come from flags, else ACTAS_* environment variables,\n" +
 			"else the --config file, else defaults; `actas config print` shows the result and\n" +
 			"docs/operations.md describes each. SIGTERM drains; SIGHUP reloads the log level,\n" +
-			"the trusted proxies and the TLS certificate.",
+			"the trusted proxies and the TLS certificate.\n\n" +
+			"Unless GOMEMLIMIT is set, serve sets the Go runtime's soft memory limit to\n" +
+			"32 MiB + 2 × hash_concurrency × the argon2id memory (108 MiB with two hashes at once,\n" +
+			"the default on two CPUs), so that a flood of sign-ins does not let the heap double.",
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return m.serve(cmd.Context(), cmd, g, f)
@@ -104,6 +107,7 @@ func (m *Main) serve(ctx context.Context, cmd *cobra.Command, g *globals, f *ser
 	closeStore := sync.OnceValue(e.Close)
 	defer closeStore()
 	iss := e.issuer
+	m.setMemoryLimit(iss.Hasher(), log)
 	if err := iss.Start(ctx); err != nil {
 		return fmt.Errorf("load revocations: %w", err)
 	}
