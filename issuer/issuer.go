@@ -105,6 +105,11 @@ func (i *Issuer) RevocationFeed(ctx context.Context, c *Client, after int64, wai
 // Hasher returns the password hasher.
 func (i *Issuer) Hasher() *password.Hasher { return i.hasher }
 
+// Cached returns how many tenants' states and unsealed private keys the
+// issuer's caches hold now (at most Config.TenantCache and
+// Config.SigningKeyCache).
+func (i *Issuer) Cached() (tenants, signingKeys int) { return i.cache.len(), i.keys.len() }
+
 // Start loads the revocation state from the store. From then on, a
 // revocation made by this issuer is followed by a Sync at once, which
 // brings it to revocation feed waiters (revocation.Set.Start).

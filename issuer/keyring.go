@@ -228,6 +228,13 @@ func (kr *keyring) private(ctx context.Context, tenantID, kid string) (*token.Ke
 	return nil, fmt.Errorf("load signing key %s: not found", kid)
 }
 
+// len returns how many private keys the keyring holds unsealed.
+func (kr *keyring) len() int {
+	kr.mu.Lock()
+	defer kr.mu.Unlock()
+	return kr.lru.Len()
+}
+
 func (kr *keyring) cachedPrivate(kid string) *token.Key {
 	kr.mu.Lock()
 	defer kr.mu.Unlock()

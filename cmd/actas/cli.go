@@ -50,6 +50,9 @@ type Main struct {
 	// Tests leave it nil, so that no server run in a test changes the
 	// test process's limit, or record the value.
 	SetMemoryLimit func(int64) int64
+	// MemoryLimitEvery, if set, is how often serve derives the limit
+	// again from what the caches hold (10 s otherwise).
+	MemoryLimitEvery time.Duration
 }
 
 // NewMain returns a Main wired to the process.

@@ -104,7 +104,8 @@ func (h *harness) main(stdin io.Reader, stdout, stderr io.Writer) *Main {
 		HashParams: h.hashParams(),
 		WrapStore:  h.wrap,
 
-		SetMemoryLimit: h.memLimit,
+		SetMemoryLimit:   h.memLimit,
+		MemoryLimitEvery: 10 * time.Millisecond,
 	}
 }
 
