@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/actas-dev/actas"
@@ -35,6 +36,47 @@ type sessionRequest struct {
 	RefreshToken  string `json:"refreshToken"`
 }
 
+// jsonField decodes the fields of authRequest in decodeStrict's one pass
+// (the refresh and expire bodies are a whole previous response, two
+// tokens long): as encoding/json would, keys matched case-insensitively.
+func (a *authRequest) jsonField(s *jsonScan, key []byte) (bool, error) {
+	switch string(key) {
+	case "clientid":
+		return true, s.stringInto(&a.ClientID)
+	case "username":
+		return true, s.stringInto(&a.Username)
+	case "password":
+		return true, s.stringInto(&a.Password)
+	case "newpassword":
+		return true, s.stringInto(&a.NewPassword)
+	case "session":
+		switch s.peek() {
+		case 'n':
+			a.Session = nil
+			return true, s.lit("null")
+		case '{':
+			if a.Session == nil {
+				a.Session = &sessionRequest{}
+			}
+			return true, s.object(1, a.Session.jsonField)
+		}
+		return true, errBadJSON
+	}
+	return false, nil
+}
+
+func (r *sessionRequest) jsonField(s *jsonScan, key []byte) (bool, error) {
+	switch string(key) {
+	case "authorization":
+		return true, s.stringInto(&r.Authorization)
+	case "accesstoken":
+		return true, s.stringInto(&r.AccessToken)
+	case "refreshtoken":
+		return true, s.stringInto(&r.RefreshToken)
+	}
+	return false, nil
+}
+
 // authResponse is the 200 body of every /auth/* operation (SPEC §3).
 type authResponse struct {
 	EndpointURL string          `json:"endpointUrl"`
@@ -50,6 +92,28 @@ type sessionResponse struct {
 	AccessToken   string `json:"accessToken"`
 	RefreshToken  string `json:"refreshToken"`
 	ExpireEpoch   int64  `json:"expireEpoch"`
+}
+
+func (a authResponse) appendJSON(b []byte) []byte {
+	b = append(b, `{"endpointUrl":`...)
+	b = appendJSONString(b, a.EndpointURL)
+	b = append(b, `,"clientId":`...)
+	b = appendJSONString(b, a.ClientID)
+	b = append(b, `,"userPoolId":`...)
+	b = appendJSONString(b, a.UserPoolID)
+	b = append(b, `,"username":`...)
+	b = appendJSONString(b, a.Username)
+	b = append(b, `,"password":`...)
+	b = appendJSONString(b, a.Password)
+	b = append(b, `,"session":{"authorization":`...)
+	b = appendJSONString(b, a.Session.Authorization)
+	b = append(b, `,"accessToken":`...)
+	b = appendJSONString(b, a.Session.AccessToken)
+	b = append(b, `,"refreshToken":`...)
+	b = appendJSONString(b, a.Session.RefreshToken)
+	b = append(b, `,"expireEpoch":`...)
+	b = strconv.AppendInt(b, a.Session.ExpireEpoch, 10)
+	return append(b, "}}"...)
 }
 
 // authenticate resolves X-API-Key (header names are case-insensitive).

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestCheckJSON(t *testing.T) {
@@ -202,4 +204,97 @@ func BenchmarkCheckJSON(b *testing.B) {
 			}
 		}
 	})
+}
+
+// decodeReference is decodeStrict by encoding/json and the token-stream
+// oracle: what the one-pass decoding of a jsonFields body must equal.
+func decodeReference(body []byte, v any) error {
+	if !utf8.Valid(body) || json.Unmarshal(body, v) != nil || checkJSONReference(body) != nil {
+		return errBadJSON
+	}
+	return nil
+}
+
+var decodeFieldsSeeds = []string{
+	`{"username":"alice","password":"pw"}`,
+	`{"endpointUrl":"https://e","clientId":"c","userPoolId":"p","username":"a","password":"",` +
+		`"session":{"authorization":"x.y.z","accessToken":"a.b.c","refreshToken":"r","expireEpoch":1767225600000}}`,
+	`{"session":null}`,
+	`{"session":{}}`,
+	`{"session":"x"}`,
+	`{"session":[]}`,
+	`{"session":{"refreshToken":null}}`,
+	`{"session":{"refreshToken":1}}`,
+	`{"username":null,"password":true}`,
+	`{"USERNAME":"a","ClientID":"c","SeSsIoN":{"REFRESHTOKEN":"r"}}`,
+	`{"uſername":"long s","\u0075sername2":"x"}`,
+	`{"\u0075sername":"escaped key"}`,
+	`{"username":"a\"b\\c\/d\b\f\n\r\t\u00e9\ud83d\ude00"}`,
+	`{"username":"\ud800"}`,
+	`{"username":"é","password":"\u0000"}`,
+	`{"x":[1,-0,0.5,-1e10,2E+3,3e-2,true,false,null,{"a":{}},[]]}`,
+	`null`,
+	` null `,
+	`"string"`,
+	`[]`,
+	`1`,
+	`{"username":"a"} x`,
+	`{"username":"a",}`,
+	`{"username" "a"}`,
+	`{"a":01}`,
+	`{"a":1.}`,
+	`{"a":-}`,
+	`{"a":tru}`,
+	`{"a":"\x"}`,
+	`{"a":"\u12"}`,
+	"{\"a\":\"\x01\"}",
+	"{\"u\":\"\xff\"}",
+	`{"username":"a","USERNAME":"b"}`,
+	`{"session":{"refreshToken":"a"},"SESSION":{"refreshToken":"b"}}`,
+	`{"session":{"x":{"y":1},"x":2}}`,
+	``,
+	`{`,
+	`{"a":[`,
+}
+
+// TestDecodeFields: the one-pass decoding of authRequest gives what
+// encoding/json gives, and refuses what decodeStrict refuses.
+func TestDecodeFields(t *testing.T) {
+	deep := `{"x":` + strings.Repeat("[", maxJSONDepth-1) + strings.Repeat("]", maxJSONDepth-1) + `}`
+	tooDeep := `{"session":{"x":` + strings.Repeat("[", maxJSONDepth-1) + strings.Repeat("]", maxJSONDepth-1) + `}}`
+	for _, body := range append(decodeFieldsSeeds, deep, tooDeep) {
+		compareDecode(t, []byte(body))
+	}
+	var v authRequest
+	if err := decodeStrict([]byte(deep), &v); err != nil {
+		t.Errorf("%d deep refused: %v", maxJSONDepth, err)
+	}
+	if err := decodeStrict([]byte(tooDeep), &v); err == nil {
+		t.Errorf("%d deep accepted", maxJSONDepth+1)
+	}
+}
+
+func compareDecode(t *testing.T, body []byte) {
+	t.Helper()
+	var got, want authRequest
+	gotErr, wantErr := decodeStrict(body, &got), decodeReference(body, &want)
+	if (gotErr == nil) != (wantErr == nil) {
+		t.Fatalf("%q: decodeStrict = %v, reference = %v", body, gotErr, wantErr)
+	}
+	if gotErr != nil && gotErr != errBadJSON {
+		t.Fatalf("%q: error %v, want errBadJSON", body, gotErr)
+	}
+	if gotErr == nil && !reflect.DeepEqual(got, want) {
+		t.Fatalf("%q: decoded %+v (session %+v), encoding/json %+v (session %+v)", body, got, got.Session, want, want.Session)
+	}
+}
+
+// FuzzDecodeFields: on every input, the one-pass decoding of authRequest
+// and encoding/json with the oracle agree: both refuse, or both accept
+// with the same values.
+func FuzzDecodeFields(f *testing.F) {
+	for _, s := range decodeFieldsSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) { compareDecode(t, body) })
 }

@@ -61,7 +61,13 @@ func setRetryAfter(w http.ResponseWriter, status int, err error) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
+	var b []byte
+	var err error
+	if a, ok := v.(jsonAppender); ok {
+		b = a.appendJSON(make([]byte, 0, 2048))
+	} else {
+		b, err = json.Marshal(v)
+	}
 	if err != nil {
 		status = http.StatusInternalServerError
 		b = []byte(`{"status":"error","message":"Internal error"}`)
@@ -71,4 +77,26 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	h.Set("Content-Length", strconv.Itoa(len(b)+1))
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
+}
+
+// jsonAppender is a response body that encodes itself, byte for byte as
+// json.Marshal would (TestAppendJSON), without reflection: the bodies of
+// sign-in, refresh and expire.
+type jsonAppender interface {
+	appendJSON(b []byte) []byte
+}
+
+// appendJSONString appends s quoted as json.Marshal quotes it: a string
+// of printable ASCII that needs no escape (json.Marshal also escapes
+// <, > and &) as it is, any other through json.Marshal.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always marshals
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
