@@ -185,9 +185,13 @@ func FuzzCheckJSON(f *testing.F) {
 	})
 }
 
+// refreshBody is the shape of a refresh or expire body: a whole previous
+// response posted back.
+var refreshBody = []byte(`{"endpointUrl":"https://example.com","clientId":"1234567890abcdef","userPoolId":"local_abcdef","username":"alice","password":"",` +
+	`"session":{"authorization":"` + strings.Repeat("x", 900) + `","accessToken":"` + strings.Repeat("y", 900) + `","refreshToken":"` + strings.Repeat("z", 43) + `","expireEpoch":1767225600000}}`)
+
 func BenchmarkCheckJSON(b *testing.B) {
-	body := []byte(`{"endpointUrl":"https://example.com","clientId":"1234567890abcdef","userPoolId":"local_abcdef","username":"alice","password":"",` +
-		`"session":{"authorization":"` + strings.Repeat("x", 900) + `","accessToken":"` + strings.Repeat("y", 900) + `","refreshToken":"` + strings.Repeat("z", 43) + `","expireEpoch":1767225600000}}`)
+	body := refreshBody
 	b.Run("fast", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -297,4 +301,27 @@ func FuzzDecodeFields(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) { compareDecode(t, body) })
+}
+
+// BenchmarkDecodeStrict: the one-pass decoding of a refresh body against
+// what it replaced (encoding/json, then the key check).
+func BenchmarkDecodeStrict(b *testing.B) {
+	b.Run("one-pass", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var v authRequest
+			if err := decodeStrict(refreshBody, &v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var v authRequest
+			if !utf8.Valid(refreshBody) || json.Unmarshal(refreshBody, &v) != nil || checkJSON(refreshBody) != nil {
+				b.Fatal("refused")
+			}
+		}
+	})
 }
