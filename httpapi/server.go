@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -169,6 +170,14 @@ func (s *Server) logRequest(r *http.Request, st *reqState, sw *statusWriter, d t
 		s.Observer.Request(metricMethod(r.Method), route, status, d)
 	}
 	if st.cause != nil && status >= 500 {
+		var e *actas.Error
+		if errors.As(st.cause, &e) && e.Code == actas.EUNAVAILABLE {
+			// Load shed on purpose (too many sign-ins in progress, too
+			// many feed waiters): the service works as designed, so a
+			// warning; a flood of them must not bury real errors.
+			s.Logger.Warn("request shed", attrs...)
+			return
+		}
 		// The operation that failed and its class, not the driver's text:
 		// that can carry SQL or file paths, which never reach a log line.
 		s.Logger.Error("request failed", append(attrs, "err_op", errOp(st.cause), "err_code", actas.ErrorCode(st.cause))...)

@@ -583,6 +583,14 @@ func TestSignInOverloadIs503(t *testing.T) {
 	if ok == 0 || busy == 0 {
 		t.Fatalf("%d ok, %d busy: want both (one hash slot, no queue)", ok, busy)
 	}
+	// Shed on purpose: logged as a warning, not as a failure.
+	logs := h.logs.String()
+	if got := strings.Count(logs, `msg="request shed"`); got != busy || !strings.Contains(logs, "level=WARN") {
+		t.Errorf("%d 503s logged as shed requests, want %d at WARN:\n%s", got, busy, logs)
+	}
+	if strings.Contains(logs, `msg="request failed"`) {
+		t.Errorf("a shed sign-in was logged as a failed request:\n%s", logs)
+	}
 	// The refused attempts were never checked: they must not throttle.
 	h.signIn(ten.APIKey, "alice", "alice-password")
 }
