@@ -63,8 +63,7 @@ func newBenchIssuer(b *testing.B, db *sqlite.DB, sealer *token.Sealer) *issuer.I
 	if err := iss.Start(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	// As actas serve does: the sync tick keeps the tenant cache current,
-	// so requests read no ConfigVersion.
+	// As actas serve does: the revocation sync runs beside the requests.
 	bg, stop := context.WithCancel(context.Background())
 	b.Cleanup(stop)
 	go iss.Maintain(bg, time.Second, time.Hour)

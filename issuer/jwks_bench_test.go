@@ -41,10 +41,6 @@ func evict(c *tenantCache, tenantID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e := c.byID[tenantID]; e != nil {
-		if st := e.Value.(*tenantState); st.tenant != nil {
-			delete(c.byPool, st.tenant.UserPoolID)
-		}
-		delete(c.byID, tenantID)
-		c.lru.Remove(e)
+		c.evictLocked(e)
 	}
 }

@@ -282,14 +282,13 @@ func TestTenantCacheBounded(t *testing.T) {
 	}
 }
 
-// TestColdTenantPublicEndpointsReadOnce: a tenant's first JWKS and
-// discovery read its tenant and its keys in one store read
-// (TenantByPoolID), and no private key.
-func TestColdTenantPublicEndpointsReadOnce(t *testing.T) {
+// publicDocs makes the requests of a verifier of tenant name: the tenant
+// by its userPoolId, its JWKS and its discovery document. It returns the
+// tenant and the JWKS.
+func (m *manyTenants) publicDocs(t *testing.T, name string) (*actas.Tenant, *Document) {
+	t.Helper()
 	ctx := t.Context()
-	m := newManyTenants(t, Config{}, "a")
-	m.reads.reset()
-	tn, err := m.srv.TenantByPoolID(ctx, m.tenant["a"].UserPoolID)
+	tn, err := m.srv.TenantByPoolID(ctx, m.tenant[name].UserPoolID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,6 +299,16 @@ func TestColdTenantPublicEndpointsReadOnce(t *testing.T) {
 	if _, err := m.srv.DiscoveryJSON(ctx, tn); err != nil {
 		t.Fatal(err)
 	}
+	return tn, d
+}
+
+// TestColdTenantPublicEndpointsReadOnce: a tenant's first JWKS and
+// discovery read its tenant and its keys in one store read
+// (TenantByPoolID), and no private key.
+func TestColdTenantPublicEndpointsReadOnce(t *testing.T) {
+	m := newManyTenants(t, Config{}, "a")
+	m.reads.reset()
+	tn, d := m.publicDocs(t, "a")
 	if n := m.reads.of(tn.ID); n != 1 {
 		t.Errorf("a cold tenant's JWKS and discovery made %d store reads of its rows, want 1", n)
 	}
@@ -319,17 +328,7 @@ func TestColdTenantPublicEndpointsReadOnce(t *testing.T) {
 func TestPrivateKeysUnsealedOnFirstSign(t *testing.T) {
 	ctx := t.Context()
 	m := newManyTenants(t, Config{}, "a")
-	tn, err := m.srv.TenantByPoolID(ctx, m.tenant["a"].UserPoolID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d1, err := m.srv.JWKSDocument(ctx, tn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.srv.DiscoveryJSON(ctx, tn); err != nil {
-		t.Fatal(err)
-	}
+	tn, d1 := m.publicDocs(t, "a")
 	if n := m.srv.keys.lru.Len(); n != 0 {
 		t.Fatalf("%d private keys unsealed to serve JWKS and discovery", n)
 	}

@@ -175,14 +175,19 @@ func (c *tenantCache) stateLocked(tenantID string) *tenantState {
 	st := &tenantState{id: tenantID, changed: c.applied}
 	c.byID[tenantID] = c.lru.PushFront(st)
 	for c.lru.Len() > c.size {
-		old := c.lru.Back().Value.(*tenantState)
-		if old.tenant != nil {
-			delete(c.byPool, old.tenant.UserPoolID)
-		}
-		delete(c.byID, old.id)
-		c.lru.Remove(c.lru.Back())
+		c.evictLocked(c.lru.Back())
 	}
 	return st
+}
+
+// evictLocked drops a tenant's state from the cache altogether.
+func (c *tenantCache) evictLocked(e *list.Element) {
+	st := e.Value.(*tenantState)
+	if st.tenant != nil {
+		delete(c.byPool, st.tenant.UserPoolID)
+	}
+	delete(c.byID, st.id)
+	c.lru.Remove(e)
 }
 
 // with runs fn on the tenant's state under the cache lock.
